@@ -1,0 +1,3 @@
+"""Commands: engine."""
+
+from forecast.cli._app import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""Commands: workspace."""
+
+from forecast.cli._app import app  # noqa: F401
