@@ -1,19 +1,36 @@
 """Stored runs: ``<workspace>/.forecast/runs/<run-id>/{trace.nc, manifest.json}``.
 
 The manifest records the seed, the settings, package versions, the content
-hash of the input files and the diagnostics, so a run can be reused when
-nothing changed and compared with the one before it.
+hash of the input files, the diagnostics and the headline forecasts, so a
+run can be reused when nothing changed and compared with the one before it.
+A run folder is written beside its final place and renamed into it, so a
+half-written run never exists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecast import __version__
+from forecast.errors import RunError
+
 if TYPE_CHECKING:
     import arviz as az
+
+    from forecast.inference import Diagnostics
+    from forecast.workspace import Settings, Workspace
+
+RUNS = Path(".forecast") / "runs"
 
 
 @dataclass(frozen=True)
@@ -26,4 +43,146 @@ class Run:
     def idata(self) -> az.InferenceData:
         import arviz as az
 
-        return az.from_netcdf(self.path / "trace.nc")
+        try:
+            return az.from_netcdf(self.path / "trace.nc")
+        except Exception as exc:  # a damaged trace file: say which, don't crash
+            raise RunError(
+                f"{self.path / 'trace.nc'}: cannot read the stored trace ({exc})"
+            ) from None
+
+    @property
+    def diagnostics(self) -> Diagnostics:
+        from forecast.inference import Diagnostics
+
+        return Diagnostics.from_dict(self.manifest["diagnostics"])
+
+    @property
+    def created(self) -> str:
+        return str(self.manifest.get("created", ""))
+
+
+def runs_dir(ws: Workspace) -> Path:
+    return Path(ws.root) / RUNS
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    return asdict(settings)
+
+
+def run_key(ws: Workspace, settings: Settings) -> str:
+    """Identifies a run's inputs: the files' content and every setting."""
+    blob = json.dumps(
+        {"inputs": ws.content_hash(), "settings": settings_dict(settings), "version": __version__},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import arviz
+    import numpy
+    import pymc
+    import pytensor
+
+    return {
+        "forecast": __version__,
+        "pymc": pymc.__version__,
+        "pytensor": pytensor.__version__,
+        "arviz": arviz.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def save_run(
+    ws: Workspace, settings: Settings, idata: az.InferenceData, diagnostics: Diagnostics
+) -> Run:
+    """Store a run atomically and return it."""
+    from forecast.posterior import forecast_table
+
+    created = dt.datetime.now(dt.UTC)
+    key = run_key(ws, settings)
+    run_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
+    table = forecast_table(idata, ws)
+    manifest = {
+        "run_id": run_id,
+        "created": created.isoformat(timespec="seconds"),
+        "seed": settings.seed,
+        "settings": settings_dict(settings),
+        "versions": _versions(),
+        "input_hash": ws.content_hash(),
+        "run_key": key,
+        "files": dict(ws.file_hashes),
+        "diagnostics": diagnostics.to_dict(),
+        "forecasts": [
+            {
+                k: (row[k] if k == "id" else float(row[k]))
+                for k in ("id", "prior", "posterior", "lo", "hi")
+            }
+            for row in table.to_dict("records")
+        ],
+    }
+    final = runs_dir(ws) / run_id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{run_id}."))
+    try:
+        idata.to_netcdf(str(tmp / "trace.nc"))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if final.exists():  # the same inputs in the same second: the same run
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    run = Run(run_id, final, manifest)
+    run.__dict__["idata"] = idata  # already in memory
+    return run
+
+
+def _read(path: Path) -> Run | None:
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("run_id") != path.name:
+            return None
+        if not (path / "trace.nc").is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    return Run(path.name, path, manifest)
+
+
+def list_runs(ws: Workspace) -> list[Run]:
+    """Every readable stored run, oldest first (damaged folders are passed over)."""
+    folder = runs_dir(ws)
+    if not folder.is_dir():
+        return []
+    found = [_read(p) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted((r for r in found if r is not None), key=lambda r: (r.created, r.run_id))
+
+
+def find_run(ws: Workspace, key: str) -> Run | None:
+    """The latest stored run with this run key."""
+    matches = [r for r in list_runs(ws) if r.manifest.get("run_key") == key]
+    return matches[-1] if matches else None
+
+
+def latest_run(ws: Workspace) -> Run | None:
+    runs = list_runs(ws)
+    return runs[-1] if runs else None
+
+
+def load_run(ws: Workspace, run_id: str) -> Run:
+    path = runs_dir(ws) / run_id
+    run = _read(path) if path.is_dir() else None
+    if run is None:
+        known = ", ".join(r.run_id for r in list_runs(ws)[-5:]) or "none"
+        raise RunError(f"no readable run {run_id!r} under {runs_dir(ws)}; latest runs: {known}")
+    return run
+
+
+def previous_run(ws: Workspace, run: Run) -> Run | None:
+    """The latest run older than ``run`` (whatever its inputs)."""
+    older = [r for r in list_runs(ws) if (r.created, r.run_id) < (run.created, run.run_id)]
+    return older[-1] if older else None

@@ -1,0 +1,298 @@
+"""Workspace -> ``pm.Model``: one vectorised model for every question at once.
+
+Pure: no files, no sampling, no printing. See ``docs/model.md`` for the
+statistics; in short, for question q with prior log-odds ``theta0_q``,
+evidence clusters c and drivers d:
+
+    theta_q = theta0_q + sum_c w_c [c bears on q] + sum_d B_qd (z_d - m_d)
+    z_d     = z0_d + sum_c w_c [c bears on d]
+    w_c     = log(rho_c exp(lam_c) + 1 - rho_c)          (Schum's discounting)
+    rho_c   = 1 - prod_{e in c} (1 - r_{s(e)} k_e)       (corroboration)
+
+``m_d`` is the centre of driver d's stated prior, so a question's prior is
+centred where its analysts put it and the driver only adds shared spread.
+An analyst's statement on a question speaks of ``theta_prior_q = theta0_q +
+sum_d B_qd (z0_d - m_d)``, the question's prior as a whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from forecast.codebook import DEFAULT_PRIOR_SD
+from forecast.elicit import fit
+from forecast.errors import UsageError
+from forecast.workspace import Workspace
+
+# Weakly informative priors on how each analyst's statements relate to the
+# truth (hierarchical pooling). They hold an analyst near "calibrated" until a
+# track record says otherwise.
+ANALYST_PRIORS = {
+    "bias_sd": 0.5,  # bias beta_a ~ Normal(0, 0.5): a shift of ~12 points at p=0.5 is plausible
+    "log_compression_sd": 0.3,  # log gamma_a ~ Normal(0, 0.3): gamma within ~0.55-1.8
+    "noise_sd": 0.5,  # noise tau_a ~ HalfNormal(0.5): extra scatter beyond the stated spread
+}
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Plain arrays the model is built from; also what ``posterior`` needs."""
+
+    questions: tuple[str, ...]
+    drivers: tuple[str, ...]
+    analysts: tuple[str, ...]
+    sources: tuple[str, ...]
+    evidence: tuple[str, ...]
+    clusters: tuple[str, ...]
+    pooling: str
+    # statements (hierarchical) or the prior of each target (direct)
+    stmt_analyst: np.ndarray  # int index into analysts
+    stmt_target: np.ndarray  # int index into questions + drivers
+    stmt_mu: np.ndarray
+    stmt_sigma: np.ndarray
+    prior_mu: np.ndarray  # per target (questions then drivers); direct pooling
+    prior_sigma: np.ndarray
+    driver_centre: np.ndarray  # m_d
+    loadings: np.ndarray  # B, (question, driver)
+    # sources
+    graded: np.ndarray  # bool per source
+    beta_a: np.ndarray  # Beta prior + verified counts, graded sources
+    beta_b: np.ndarray  # Beta prior + refuted counts, graded sources
+    fixed_reliability: np.ndarray  # numeric reliability (nan where graded)
+    # evidence
+    item_source: np.ndarray  # int index into sources
+    item_k: np.ndarray  # credibility multiplier
+    item_cluster: np.ndarray  # int index into clusters
+    cluster_items: np.ndarray  # (cluster, max size) item indices, padded with len(evidence)
+    cluster_log_lr: np.ndarray
+    cluster_target: np.ndarray  # int index into questions + drivers
+    coding_sd: float
+    # resolved questions
+    resolved: np.ndarray  # int index into questions
+    outcomes: np.ndarray  # 0/1
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.questions + self.drivers
+
+    @property
+    def observed(self) -> bool:
+        """Whether anything is observed, i.e. whether NUTS is needed."""
+        hier = self.pooling == "hierarchical" and len(self.stmt_mu) > 0
+        return bool(hier or len(self.resolved))
+
+
+def model_data(ws: Workspace) -> ModelData:
+    """Arrays for the model, in workspace order."""
+    questions = tuple(q.id for q in ws.questions)
+    drivers = tuple(d.id for d in ws.drivers)
+    targets = questions + drivers
+    t_index = {t: i for i, t in enumerate(targets)}
+    analysts = tuple(a.name for a in ws.analysts)
+    pooling = ws.settings.pooling
+
+    stmts = [s for s in ws.statements if s.target in t_index]
+    fits = [fit(s, ws.codebook) for s in stmts]
+    stmt_analyst = np.array([analysts.index(s.analyst) for s in stmts], dtype=int)
+    stmt_target = np.array([t_index[s.target] for s in stmts], dtype=int)
+    stmt_mu = np.array([f.mu for f in fits], dtype=float)
+    stmt_sigma = np.array([f.sigma for f in fits], dtype=float)
+
+    prior_mu = np.zeros(len(targets))
+    prior_sigma = np.full(len(targets), DEFAULT_PRIOR_SD)
+    by_target: dict[int, list[int]] = {}
+    for i, t in enumerate(stmt_target):
+        by_target.setdefault(int(t), []).append(i)
+    if pooling == "direct":
+        for t, rows in by_target.items():
+            if len(rows) > 1:
+                who = ", ".join(sorted({stmts[i].analyst for i in rows}))
+                raise UsageError(
+                    f'pooling = "direct" takes one analyst\'s prior as it is, but '
+                    f"{targets[t]!r} has statements from {who}; use pooling = "
+                    f'"hierarchical" in forecast.toml [model], or keep one statement'
+                )
+            prior_mu[t], prior_sigma[t] = stmt_mu[rows[0]], stmt_sigma[rows[0]]
+
+    # A driver's centre: the precision-weighted mean of what was stated about it.
+    driver_centre = np.zeros(len(drivers))
+    for j in range(len(drivers)):
+        rows = by_target.get(len(questions) + j, [])
+        if rows:
+            prec = 1.0 / stmt_sigma[rows] ** 2
+            driver_centre[j] = float(np.sum(prec * stmt_mu[rows]) / np.sum(prec))
+
+    loadings = np.zeros((len(questions), len(drivers)))
+    for i, q in enumerate(ws.questions):
+        for d, b in q.drivers.items():
+            loadings[i, drivers.index(d)] = b
+
+    sources = tuple(s.id for s in ws.sources)
+    graded = np.array([s.grade is not None for s in ws.sources], dtype=bool)
+    beta_a = np.array(
+        [ws.codebook.grades[s.grade][0] + s.verified for s in ws.sources if s.grade is not None]
+    )
+    beta_b = np.array(
+        [ws.codebook.grades[s.grade][1] + s.refuted for s in ws.sources if s.grade is not None]
+    )
+    fixed = np.array(
+        [np.nan if s.reliability is None else s.reliability for s in ws.sources], dtype=float
+    )
+
+    evidence = tuple(e.id for e in ws.evidence)
+    clusters: list[str] = []
+    for e in ws.evidence:
+        if e.cluster not in clusters:
+            clusters.append(e.cluster)
+    c_index = {c: i for i, c in enumerate(clusters)}
+    item_cluster = np.array([c_index[e.cluster] for e in ws.evidence], dtype=int)
+    members = [[i for i, c in enumerate(item_cluster) if c == j] for j in range(len(clusters))]
+    width = max((len(m) for m in members), default=1)
+    cluster_items = np.full((len(clusters), width), len(evidence), dtype=int)
+    for j, m in enumerate(members):
+        cluster_items[j, : len(m)] = m
+    first = [ws.evidence[m[0]] for m in members]
+
+    resolved = [i for i, q in enumerate(ws.questions) if q.resolved]
+    return ModelData(
+        questions=questions,
+        drivers=drivers,
+        analysts=analysts,
+        sources=sources,
+        evidence=evidence,
+        clusters=tuple(clusters),
+        pooling=pooling,
+        stmt_analyst=stmt_analyst,
+        stmt_target=stmt_target,
+        stmt_mu=stmt_mu,
+        stmt_sigma=stmt_sigma,
+        prior_mu=prior_mu,
+        prior_sigma=prior_sigma,
+        driver_centre=driver_centre,
+        loadings=loadings,
+        graded=graded,
+        beta_a=beta_a,
+        beta_b=beta_b,
+        fixed_reliability=fixed,
+        item_source=np.array([sources.index(e.source) for e in ws.evidence], dtype=int),
+        item_k=np.array([ws.codebook.credibility[e.credibility] for e in ws.evidence]),
+        item_cluster=item_cluster,
+        cluster_items=cluster_items,
+        cluster_log_lr=np.array([np.log(e.ratio) for e in first], dtype=float),
+        cluster_target=np.array([targets.index(e.bears_on) for e in first], dtype=int),
+        coding_sd=float(ws.settings.coding_sd),
+        resolved=np.array(resolved, dtype=int),
+        outcomes=np.array(
+            [1 if ws.questions[i].resolution.outcome == "yes" else 0 for i in resolved], dtype=int
+        ),
+    )
+
+
+def build_model(ws: Workspace | ModelData):
+    """The PyMC model of a workspace (see the module docstring).
+
+    Returns a ``pm.Model`` with named dims ``question``, ``driver``,
+    ``analyst``, ``source``, ``evidence``, ``cluster``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    d = ws if isinstance(ws, ModelData) else model_data(ws)
+    nq, nd = len(d.questions), len(d.drivers)
+    coords = {
+        "question": list(d.questions),
+        "driver": list(d.drivers),
+        "analyst": list(d.analysts),
+        "source": list(d.sources),
+        "graded_source": [s for s, g in zip(d.sources, d.graded, strict=True) if g],
+        "evidence": list(d.evidence),
+        "cluster": list(d.clusters),
+        "statement": list(range(len(d.stmt_mu))),
+        "resolved": [d.questions[i] for i in d.resolved],
+    }
+    with pm.Model(coords=coords) as model:
+        # --- prior log-odds of questions and drivers --------------------------
+        # theta_prior_q = theta0_q + sum_d B_qd (z0_d - m_d): a question's prior
+        # is its own part plus its drivers' prior spread, shared across questions.
+        B = d.loadings
+        if d.pooling == "hierarchical":
+            theta0 = pm.Normal("theta0", 0.0, DEFAULT_PRIOR_SD, dims="question")
+            z0 = pm.Normal("z_prior", 0.0, DEFAULT_PRIOR_SD, dims="driver")
+            theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
+            if len(d.stmt_mu):
+                # Each statement is data about the prior it speaks of (supra-Bayesian).
+                bias = pm.Normal("bias", 0.0, ANALYST_PRIORS["bias_sd"], dims="analyst")
+                log_c = pm.Normal(
+                    "log_compression", 0.0, ANALYST_PRIORS["log_compression_sd"], dims="analyst"
+                )
+                compression = pm.Deterministic("compression", pt.exp(log_c), dims="analyst")
+                noise = pm.HalfNormal("noise", ANALYST_PRIORS["noise_sd"], dims="analyst")
+                target = pt.concatenate([theta_prior, z0])[d.stmt_target]
+                a = d.stmt_analyst
+                pm.Normal(
+                    "stated",
+                    mu=compression[a] * target + bias[a],
+                    sigma=pt.sqrt(d.stmt_sigma**2 + noise[a] ** 2),
+                    observed=d.stmt_mu,
+                    dims="statement",
+                )
+        else:
+            # The stated prior is the question's prior as a whole: its variance is
+            # split between the question's own part and its drivers, so the
+            # marginal stays what the analyst said (unless the drivers would take
+            # more than 3/4 of it; the own part keeps at least half its sd).
+            driver_var = (B**2) @ (d.prior_sigma[nq:] ** 2)
+            own_var = np.maximum(d.prior_sigma[:nq] ** 2 - driver_var, d.prior_sigma[:nq] ** 2 / 4)
+            theta0 = pm.Normal("theta0", d.prior_mu[:nq], np.sqrt(own_var), dims="question")
+            z0 = pm.Normal("z_prior", d.prior_mu[nq:], d.prior_sigma[nq:], dims="driver")
+            theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
+
+        # --- source reliability -----------------------------------------------
+        # Beta(a + verified, b + refuted) is exactly the Beta(a, b) prior updated
+        # by the track record as Binomial data (conjugacy), so it can be drawn
+        # forward without MCMC.
+        n_graded = int(d.graded.sum())
+        reliability = pt.as_tensor_variable(np.nan_to_num(d.fixed_reliability))
+        if n_graded:
+            r_free = pm.Beta("reliability_graded", d.beta_a, d.beta_b, dims="graded_source")
+            reliability = pt.set_subtensor(reliability[np.flatnonzero(d.graded)], r_free)
+        reliability = pm.Deterministic("reliability", reliability, dims="source")
+
+        # --- evidence ---------------------------------------------------------
+        if len(d.clusters):
+            if d.coding_sd > 0:
+                lam = pm.Normal("lam", d.cluster_log_lr, d.coding_sd, dims="cluster")
+            else:
+                lam = pm.Deterministic("lam", pt.as_tensor(d.cluster_log_lr), dims="cluster")
+            rho_item = pm.Deterministic(
+                "rho_item", reliability[d.item_source] * d.item_k, dims="evidence"
+            )
+            # padding points at a dummy item with credibility 0
+            keep = pt.concatenate([1.0 - rho_item, pt.ones(1)])
+            rho = pm.Deterministic(
+                "rho", 1.0 - pt.prod(keep[d.cluster_items], axis=1), dims="cluster"
+            )
+            w = pm.Deterministic("w", pt.log1p(rho * pt.expm1(lam)), dims="cluster")
+            to_target = np.zeros((nq + nd, len(d.clusters)))
+            to_target[d.cluster_target, np.arange(len(d.clusters))] = 1.0
+            pushed = pt.dot(to_target, w)
+            push_q, push_d = pushed[:nq], pushed[nq:]
+        else:
+            push_q, push_d = pt.zeros(nq), pt.zeros(nd)
+
+        # --- drivers and outcomes ---------------------------------------------
+        pm.Deterministic("z", z0 + push_d, dims="driver")
+        theta_prior = pm.Deterministic("theta_prior", theta_prior, dims="question")
+        theta = pm.Deterministic("theta", theta_prior + push_q + pt.dot(B, push_d), dims="question")
+        pm.Deterministic("prob_prior", pm.math.sigmoid(theta_prior), dims="question")
+        pm.Deterministic("prob", pm.math.sigmoid(theta), dims="question")
+        if len(d.resolved):
+            pm.Bernoulli("outcome", logit_p=theta[d.resolved], observed=d.outcomes, dims="resolved")
+    return model
+
+
+def with_settings(ws: Workspace, **changes) -> Workspace:
+    """A copy of ``ws`` whose settings have ``changes`` applied."""
+    return replace(ws, settings=replace(ws.settings, **changes))
