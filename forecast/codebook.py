@@ -125,8 +125,9 @@ CONFIDENCE_SD: Mapping[str, float] = MappingProxyType(
 # on the probability scale (it is the logistic's own sd / 1.13) without piling
 # mass at 0 and 1.
 DEFAULT_PRIOR_SD = 1.6
-# Coding uncertainty: the sd of a coded log-ratio. log(2) means a coder's
-# "moderate" (4) could as well have been "weak" (2) or "strong" (8-10).
+# Coding uncertainty: the sd of the log of a coded log-ratio's size. log(2)
+# means the log-ratio may be half or double what was coded: one rung of the
+# ladder either way ("moderate" 4 could have been "weak" 2 or about 16).
 DEFAULT_CODING_SD = math.log(2.0)
 
 

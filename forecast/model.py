@@ -7,6 +7,7 @@ evidence clusters c and drivers d:
     theta_q = theta0_q + sum_c w_c [c bears on q] + sum_d B_qd (z_d - m_d)
     z_d     = z0_d + sum_c w_c [c bears on d]
     w_c     = log(rho_c exp(lam_c) + 1 - rho_c)          (Schum's discounting)
+    lam_c   = log(L_c) exp(eps_c), eps_c ~ N(-s^2/2, s)   (coding uncertainty)
     rho_c   = 1 - prod_{e in c} (1 - r_{s(e)} k_e)       (corroboration)
 
 ``m_d`` is the centre of driver d's stated prior, so a question's prior is
@@ -34,6 +35,21 @@ ANALYST_PRIORS = {
     "log_compression_sd": 0.3,  # log gamma_a ~ Normal(0, 0.3): gamma within ~0.55-1.8
     "noise_sd": 0.5,  # noise tau_a ~ HalfNormal(0.5): extra scatter beyond the stated spread
 }
+
+
+def corroborated(rho_items: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Credibility of a cluster: ``1 - prod(1 - rho_e)`` (NumPy twin of the model's)."""
+    return 1.0 - np.prod(1.0 - np.asarray(rho_items, dtype=float), axis=axis)
+
+
+def schum_weight(rho: np.ndarray | float, lam: np.ndarray | float) -> np.ndarray:
+    """Weight on the log-odds of a report of credibility rho and log-ratio lam.
+
+    ``log(rho * exp(lam) + 1 - rho)``: with probability rho the report is what
+    it claims (ratio ``exp(lam)``), otherwise it is noise, as likely under yes
+    as under no (ratio 1). NumPy twin of the model's.
+    """
+    return np.log1p(np.asarray(rho, dtype=float) * np.expm1(np.asarray(lam, dtype=float)))
 
 
 @dataclass(frozen=True)
@@ -263,7 +279,11 @@ def build_model(ws: Workspace | ModelData):
         # --- evidence ---------------------------------------------------------
         if len(d.clusters):
             if d.coding_sd > 0:
-                lam = pm.Normal("lam", d.cluster_log_lr, d.coding_sd, dims="cluster")
+                # Coding uncertainty scales the coded log-ratio: the direction a
+                # coder gave is kept, the size may be off by a factor exp(eps),
+                # and E[lam] is the coded log-ratio (eps has mean -sd^2/2).
+                eps = pm.Normal("coding", -(d.coding_sd**2) / 2, d.coding_sd, dims="cluster")
+                lam = pm.Deterministic("lam", d.cluster_log_lr * pt.exp(eps), dims="cluster")
             else:
                 lam = pm.Deterministic("lam", pt.as_tensor(d.cluster_log_lr), dims="cluster")
             rho_item = pm.Deterministic(

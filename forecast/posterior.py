@@ -211,6 +211,8 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
     """
     import pandas as pd
 
+    from forecast.model import corroborated, schum_weight
+
     ws.question(question)  # unknown id -> UsageError naming the known ones
     columns = [
         "kind", "id", "cluster", "via", "source", "grade", "credibility", "strength",
@@ -261,9 +263,8 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
             rows.append(row("cluster", r.cluster, None, r, r.loading * w[:, j]))
         for e in group:
             others = [es.index(o.id) for o in group if o.id != e.id]
-            keep = np.prod(1.0 - rho_item[:, others], axis=1) if others else 1.0
-            rho_without = 1.0 - keep
-            w_without = np.log1p(rho_without * np.expm1(lam[:, j]))
+            rho_without = corroborated(rho_item[:, others], axis=1)  # empty -> 0
+            w_without = schum_weight(rho_without, lam[:, j])
             rows.append(row("item", e.id, e, r, r.loading * (w[:, j] - w_without)))
     frame = pd.DataFrame(rows, columns=columns)
     return frame.reindex(frame["prob_shift"].abs().sort_values(ascending=False).index).reset_index(
