@@ -100,3 +100,76 @@ def main() -> None:
     """Console-script entry point."""
     app(prog_name="forecast")
     sys.exit(0)
+
+
+class SamplingProgress:
+    """A progress callback for ``forecast.inference``: a Rich bar on a terminal,
+    a line per phase otherwise (logs stay readable)."""
+
+    def __init__(self) -> None:
+        self.console = stderr()
+        self._bar = None
+        self._task = None
+        self._phase = ""
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if not self.console.is_terminal:
+            phase = message.split(":")[0]
+            if phase != self._phase:
+                self._phase = phase
+                self.console.print(message, markup=False)
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(message, total=total)
+        self._bar.update(self._task, completed=done, total=total, description=message)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> SamplingProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def settings_with(ws: Any, seed: int | None, draws: int | None, chains: int | None) -> Any:
+    """The workspace's settings with the command-line overrides applied."""
+    from dataclasses import replace
+
+    from forecast.errors import UsageError
+
+    changes = {
+        k: v for k, v in {"seed": seed, "draws": draws, "chains": chains}.items() if v is not None
+    }
+    for key, value in changes.items():
+        if value < (0 if key == "seed" else 1):
+            raise UsageError(f"--{key} {value}: must be {'>= 0' if key == 'seed' else '>= 1'}")
+    return replace(ws.settings, **changes)
+
+
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Random seed (default: forecast.toml, else 20260707).")
+]
+DrawsOpt = Annotated[
+    int | None, typer.Option("--draws", help="Draws per chain (default: forecast.toml, else 1000).")
+]
+ChainsOpt = Annotated[
+    int | None, typer.Option("--chains", help="Chains (default: forecast.toml, else 4).")
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Exit 1 when the run fails its convergence checks.")
+]
