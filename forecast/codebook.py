@@ -7,7 +7,6 @@ translation from words to numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -125,10 +124,10 @@ CONFIDENCE_SD: Mapping[str, float] = MappingProxyType(
 # on the probability scale (it is the logistic's own sd / 1.13) without piling
 # mass at 0 and 1.
 DEFAULT_PRIOR_SD = 1.6
-# Coding uncertainty: the sd of the log of a coded log-ratio's size. log(2)
-# means the log-ratio may be half or double what was coded: one rung of the
-# ladder either way ("moderate" 4 could have been "weak" 2 or about 16).
-DEFAULT_CODING_SD = math.log(2.0)
+# Coding uncertainty: the sd of the log of a coded log-ratio's size. Rungs of
+# the ladder sit a factor 1.5-2 apart in log-ratio, so 0.4 says "the coder is
+# within one rung two times out of three".
+DEFAULT_CODING_SD = 0.4
 
 
 @dataclass(frozen=True)

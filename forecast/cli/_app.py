@@ -35,8 +35,13 @@ app = typer.Typer(
 
 
 def stdout() -> Console:
-    """Console for results; plain when not a TTY or when NO_COLOR is set."""
-    return Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
+    """Console for results; plain when not a TTY or when NO_COLOR is set.
+
+    Off a terminal (a pipe, a log file) tables get room instead of the
+    80-column default, so ids and titles are not wrapped mid-word.
+    """
+    wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+    return Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=wide)
 
 
 def stderr() -> Console:
