@@ -121,14 +121,43 @@ class YNode:
     key_lines: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """What the user wrote, in words, for messages."""
-        if self.kind == "map":
-            return "a mapping"
-        if self.kind == "seq":
-            return "a list"
-        if self.value is None:
-            return "nothing"
-        return repr(self.text)
+        """What the user wrote, for messages: ``'abc'``, ``[6]``, ``{p: 0.3}``, ``nothing``."""
+        if self.kind == "scalar":
+            return "nothing" if self.value is None else repr(self.text)
+        return self.render()
+
+    def render(self, limit: int = 80) -> str:
+        """Flow-style YAML of the value, for messages (cut short after ``limit`` chars)."""
+        parts: list[str] = []
+        size = 0
+
+        def put(text: str) -> None:
+            nonlocal size
+            parts.append(text)
+            size += len(text)
+
+        def walk(node: YNode) -> None:
+            if size > limit:
+                return
+            if node.kind == "scalar":
+                put(node.text)
+                return
+            put("[" if node.kind == "seq" else "{")
+            items = node.value if node.kind == "seq" else list(node.value.items())
+            for i, item in enumerate(items):
+                if size > limit:
+                    break
+                put(", " if i else "")
+                if node.kind == "seq":
+                    walk(item)
+                else:
+                    put(f"{item[0]}: ")
+                    walk(item[1])
+            put("]" if node.kind == "seq" else "}")
+
+        walk(self)
+        text = "".join(parts)
+        return text if size <= limit else text[:limit] + "..."
 
 
 def parse_yaml(path: str, text: str, problems: list[Problem]) -> YNode | None:
@@ -239,7 +268,7 @@ def parse_csv(
     optional: tuple[str, ...] = (),
 ) -> CsvTable | None:
     """Read a CSV with a header row; None if the header itself is unusable."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     allowed = required + optional
     header: list[str] | None = None
     header_line = 1
@@ -252,7 +281,14 @@ def parse_csv(
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(path, previous + 1, f"CSV syntax error: {exc}"))
+            hint = (
+                "; a quote opened in this row is never closed"
+                if "end of data" in str(exc)
+                else "; a quoted value must be followed by a comma or the end of the line"
+                if "expected after" in str(exc)
+                else ""
+            )
+            problems.append(Problem(path, previous + 1, f"CSV syntax error: {exc}{hint}"))
             complete = False
             break
         start, previous = previous + 1, reader.line_num
@@ -413,7 +449,7 @@ def parse_ratio(text: str) -> tuple[float | None, str]:
     if not math.isfinite(value):
         return None, "is not a finite number"
     if value <= 0:
-        return None, "is not positive (a likelihood ratio is > 0; below 1 counts against)"
+        return None, "is not positive"
     return value, ""
 
 
@@ -425,7 +461,7 @@ def parse_iso_date(value: Any) -> tuple[dt.date | None, str]:
         return value, ""
     text = str(value).strip() if value is not None else ""
     if not text:
-        return None, "no date; write YYYY-MM-DD"
+        return None, "missing; write YYYY-MM-DD"
     if not ISO_DATE_RE.fullmatch(text):
         return None, f"{text!r} is not a date in the form YYYY-MM-DD"
     try:

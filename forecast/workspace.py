@@ -360,6 +360,11 @@ class _Loader:
         self.targets_complete = True
         self.source_ids: set[str] = set()
         self.sources_complete = True
+        # what the files name, read or not: warnings about coverage use these,
+        # so a statement or question rejected for an error adds no warning
+        self.stated: set[str] = set()
+        self.priors_complete = True
+        self.loaded: set[str] = set()
 
     # --- reporting -----------------------------------------------------------------
     def error(self, path: str, line: int, message: str) -> None:
@@ -675,8 +680,12 @@ class _Loader:
             self.targets_complete = False
             return [], []
         self.unknown_keys(rel, root, TOP_KEYS, "top-level key")
-        drivers = self.load_drivers(rel, root.value.get("drivers"), root.key_lines.get("drivers"))
-        driver_ids = {d.id for d in drivers}
+        ids = self.claim_ids(rel, root)
+        drivers = self.load_drivers(
+            rel, root.value.get("drivers"), root.key_lines.get("drivers"), ids
+        )
+        # claimed driver ids, so a driver rejected for another reason is still known
+        driver_ids = {i for i in ids.values() if self.targets[i][0] == "driver"}
         questions: list[Question] = []
         node = root.value.get("questions")
         if node is None or (node.kind == "scalar" and node.value is None):
@@ -694,7 +703,7 @@ class _Loader:
             )
         else:
             for item in node.value:
-                q = self.question(rel, item, driver_ids)
+                q = self.question(rel, item, driver_ids, ids)
                 if q is not None:
                     questions.append(q)
             if not node.value:
@@ -752,7 +761,27 @@ class _Loader:
         self.targets[ident] = (kind, line)
         return ident
 
-    def load_drivers(self, rel: str, node: YNode | None, line: int | None) -> list[Driver]:
+    def claim_ids(self, rel: str, root: YNode) -> dict[int, str]:
+        """Check every question and driver id in file order: ``id(item)`` -> its id.
+
+        Done before anything else so a duplicate is reported on the later line,
+        whichever list it is in.
+        """
+        entries = []
+        for section, kind in (("questions", "question"), ("drivers", "driver")):
+            node = root.value.get(section)
+            if node is not None and node.kind == "seq":
+                entries += [(item, kind) for item in node.value if item.kind == "map"]
+        accepted = {}
+        for item, kind in sorted(entries, key=lambda entry: entry[0].line):
+            ident = self.new_id(rel, item, kind)
+            if ident is not None:
+                accepted[id(item)] = ident
+        return accepted
+
+    def load_drivers(
+        self, rel: str, node: YNode | None, line: int | None, ids: dict[int, str]
+    ) -> list[Driver]:
         if node is None or (node.kind == "scalar" and node.value is None):
             return []
         if node.kind != "seq":
@@ -773,13 +802,15 @@ class _Loader:
                 )
                 continue
             self.unknown_keys(rel, item, DRIVER_KEYS, "driver key")
-            ident = self.new_id(rel, item, "driver")
+            ident = ids.get(id(item))
             title = self.text(rel, item, "title", f"driver {ident or '?'}", required=True)
             if ident and title:
                 drivers.append(Driver(ident, title, line=item.line))
         return drivers
 
-    def question(self, rel: str, item: YNode, driver_ids: set[str]) -> Question | None:
+    def question(
+        self, rel: str, item: YNode, driver_ids: set[str], ids: dict[int, str]
+    ) -> Question | None:
         if item.kind != "map":
             self.error(
                 rel,
@@ -789,7 +820,7 @@ class _Loader:
             )
             return None
         self.unknown_keys(rel, item, QUESTION_KEYS, "question key")
-        ident = self.new_id(rel, item, "question")
+        ident = ids.get(id(item))
         what = f"question {ident or '?'}"
         title = self.text(rel, item, "title", what, required=True)
         criteria = self.text(rel, item, "resolution_criteria", what, required=False)
@@ -841,6 +872,7 @@ class _Loader:
             )
             return False
         ok = True
+        self.loaded.update(node.value)
         for driver, value in node.value.items():
             kline = node.key_lines[driver]
             loading = _number(value)
@@ -918,7 +950,8 @@ class _Loader:
             if rel == QUESTIONS_FILE:
                 continue
             root = self.read_yaml(rel, "a mapping with 'analyst:' (optional) and 'priors:'")
-            if root is None:
+            if root is None or not isinstance(root.value.get("priors"), YNode | None):
+                self.priors_complete = False
                 continue
             self.unknown_keys(rel, root, ANALYST_KEYS, "key")
             name = self.text(rel, root, "analyst", "analyst", required=False)
@@ -950,6 +983,7 @@ class _Loader:
             else:
                 if not node.value:
                     self.warn(rel, root.key_lines["priors"], f"{name} states no priors")
+                self.stated.update(node.value)
                 for target, value in node.value.items():
                     s = self.statement(rel, node.key_lines[target], name, target, value)
                     if s is not None:
@@ -1174,7 +1208,15 @@ class _Loader:
             ok = False
         grade = reliability = None
         raw = v["reliability"]
-        if raw.upper() in self.codebook.grades and len(raw) == 1:
+        if not raw:
+            ok = False
+            self.error(
+                rel,
+                line,
+                f"missing reliability: an Admiralty grade ({listing(self.codebook.grades)}) "
+                "or a number in [0, 1]",
+            )
+        elif raw.upper() in self.codebook.grades and len(raw) == 1:
             grade = raw.upper()
         else:
             number = parse_number(raw)
@@ -1334,8 +1376,8 @@ class _Loader:
             self.error(
                 rel,
                 line,
-                f"strength {text!r} {why}; write a likelihood ratio > 0 "
-                f"such as 3, 0.25 or 1/4, or a word ({listing(words)})",
+                f"strength {text!r} {why}; write a likelihood ratio > 0 such as 3, 0.25 "
+                f"or 1/4 (below 1 counts against), or a word ({listing(words)})",
             )
         return None
 
@@ -1367,9 +1409,8 @@ class _Loader:
     def check_coverage(
         self, questions: list[Question], drivers: list[Driver], analysts: list[Analyst]
     ) -> None:
-        stated = {s.target for a in analysts for s in a.statements}
-        for q in questions:
-            if q.id not in stated:
+        for q in questions if self.priors_complete else ():
+            if q.id not in self.stated:
                 self.warn(
                     QUESTIONS_FILE,
                     q.line,
@@ -1377,9 +1418,8 @@ class _Loader:
                     f"default prior is used (log-odds Normal(0, {DEFAULT_PRIOR_SD:g}), "
                     "centred on 50 %)",
                 )
-        loaded = {d for q in questions for d in q.drivers}
-        for d in drivers:
-            if d.id not in loaded:
+        for d in drivers if self.targets_complete else ():
+            if d.id not in self.loaded:
                 self.warn(
                     QUESTIONS_FILE,
                     d.line,
