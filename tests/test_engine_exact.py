@@ -85,7 +85,8 @@ def test_credibility_digit_multiplies_reliability_and_digit_1_is_exactly_1():
     k4 = ws.codebook.credibility[4]
     np.testing.assert_allclose(rho, [0.8, 0.8 * k4])
     w = draws(idata, "w")[0]
-    np.testing.assert_allclose(w, [math.log(0.8 * 10 + 0.2), math.log(0.8 * k4 * 10 + 1 - 0.8 * k4)])
+    r4 = 0.8 * k4
+    np.testing.assert_allclose(w, [math.log(0.8 * 10 + 0.2), math.log(r4 * 10 + 1 - r4)])
 
 
 def test_reliability_zero_changes_nothing():
