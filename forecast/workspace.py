@@ -537,7 +537,8 @@ class _Loader:
                 rel,
                 line,
                 f"coding_sd {_fmt(value)} must be a number >= 0 "
-                "(the sd of a coded log-ratio; 0 fixes the coded ratios)",
+                "(coding uncertainty: the sd of the log of a coded log-ratio's size; 0 takes "
+                "the coded ratios as exact)",
             )
         if key in ("draws", "chains", "tune"):
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app, workspace_cmds
+from forecast.codebook import DEFAULT_CODING_SD
 from forecast.workspace import EVIDENCE_COLUMNS, Settings, load_workspace
 from tests.conftest import MINIMAL_FILES
 
@@ -147,6 +148,7 @@ def test_init_files_explain_their_fields(tmp_path):
         assert "#" in toml
     for table in ("strengths", "grades", "credibility", "words", "confidence_sd"):
         assert f"# [codebook.{table}]" in toml
+    assert f"# coding_sd = {DEFAULT_CODING_SD:g}" in toml  # the default it names is the real one
 
 
 def test_init_toml_states_the_defaults(tmp_path):
