@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
+from pathlib import Path
 
 import pytest
 
-from forecast.codebook import DEFAULT, DEFAULT_CODING_SD
+from forecast.codebook import (
+    CREDIBILITY_NAMES,
+    DEFAULT,
+    DEFAULT_CODING_SD,
+    DEFAULT_PRIOR_SD,
+    GRADE_NAMES,
+    WORD_SYNONYMS,
+)
 from forecast.errors import WorkspaceError
 from forecast.workspace import Settings, load_workspace, next_evidence_id
 from tests.conftest import MINIMAL_FILES, write_workspace
@@ -248,3 +257,60 @@ def test_questions_only_workspace_loads(tmp_path):
 )
 def test_next_evidence_id(ids, expected):
     assert next_evidence_id(ids) == expected
+
+
+# --- docs/workspace.md stays true ------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "workspace.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.S)
+
+
+def test_doc_examples_make_a_clean_workspace(tmp_path):
+    questions, analyst = _blocks("yaml")
+    evidence, sources = _blocks("csv")
+    (toml,) = _blocks("toml")
+    root = write_workspace(
+        tmp_path,
+        {
+            "priors/questions.yaml": questions,
+            "priors/dana-levi.yaml": analyst,
+            "evidence/summit.csv": evidence,
+            "evidence/sources.csv": sources,
+            "forecast.toml": toml,
+        },
+    )
+    ws = load_workspace(root)
+    assert ws.warnings == ()
+    kinds = {s.kind for s in ws.statements}
+    assert kinds == {"interval", "beta", "confidence", "words"}
+    assert ws.codebook.ratio("decisive-for") == 100
+
+
+def test_doc_codebook_tables_match_the_codebook():
+    doc = DOC.read_text()
+    for word in DEFAULT.strength_words():
+        ratio = DEFAULT.ratio(word)
+        shown = f"{ratio:g}" if ratio >= 1 else f"1/{1 / ratio:g}"
+        assert f"| `{word}` | {shown} |" in doc, word
+    for grade, (a, b) in DEFAULT.grades.items():
+        row = f"| `{grade}` | {GRADE_NAMES[grade]} | {a:g} | {b:g} | {a / (a + b):g} |"
+        assert row in doc, row
+    for digit, k in DEFAULT.credibility.items():
+        assert f"| {digit} | {CREDIBILITY_NAMES[digit]} | {k:g} |" in doc, digit
+    for word, (lo, hi) in DEFAULT.words.items():
+        synonyms = ", ".join(s for s, w in WORD_SYNONYMS.items() if w == word)
+        assert f"| {word} | {synonyms} | {lo:g}-{hi:g} |" in doc, word
+    for level in ("high", "medium", "low"):
+        row = (
+            f"| {level} | {DEFAULT.confidence_levels[level]:g} | {DEFAULT.confidence_sd[level]:g} |"
+        )
+        assert row in doc, row
+    assert f"log-odds Normal(0, {DEFAULT_PRIOR_SD:g})" in doc
+    assert f"`coding_sd` {DEFAULT_CODING_SD:g} (`DEFAULT_CODING_SD`)" in doc
+    assert f"| `model.coding_sd` | `{DEFAULT_CODING_SD:g}`" in doc
+    settings = Settings()
+    for key in ("draws", "chains", "tune", "seed", "target_accept"):
+        assert f"| `sampler.{key}` | `{getattr(settings, key)}` |" in doc, key
