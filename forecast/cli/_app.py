@@ -119,9 +119,8 @@ class SamplingProgress:
 
     def __call__(self, done: int, total: int, message: str) -> None:
         if not self.console.is_terminal:
-            phase = message.split(":")[0]
-            if phase != self._phase:
-                self._phase = phase
+            if message != self._phase:
+                self._phase = message
                 self.console.print(message, markup=False)
             return
         if self._bar is None:
