@@ -375,7 +375,10 @@ class _Loader:
 
     # --- files ---------------------------------------------------------------------
     def exists(self, rel: str) -> bool:
-        return rel in self.overrides or (self.root / rel).is_file()
+        try:
+            return rel in self.overrides or (self.root / rel).is_file()
+        except OSError:  # e.g. a folder without read permission: let read() say so
+            return True
 
     def files(self, folder: str, suffix: str) -> list[str]:
         """Files directly in ``folder`` ending in ``suffix`` (hidden files skipped)."""
