@@ -45,3 +45,29 @@ def test_a_biased_analysts_bias_is_learned_from_the_track_record():
     # prior log-odds sit near the truth, not near the hawk's statements
     theta0 = idata.posterior["theta_prior"].mean(("chain", "draw")).values
     assert math.sqrt(np.mean((theta0 - truth) ** 2)) < 0.5
+
+
+@pytest.mark.slow
+def test_resolved_questions_teach_which_source_to_trust():
+    # "straight" reports the truth (ratio 4 toward the real outcome); "coin"
+    # reports a direction at random. Both start as grade C: Beta(6, 4).
+    from factory import item
+
+    from forecast.workspace import Source
+
+    rng = np.random.default_rng(3)
+    questions, evidence = [], []
+    for i in range(60):
+        yes = bool(rng.random() < 0.5)
+        questions.append(question(f"q{i}", outcome="yes" if yes else "no"))
+        evidence.append(item(f"S{i}", f"q{i}", 4.0 if yes else 0.25, source="straight"))
+        evidence.append(item(f"C{i}", f"q{i}", 4.0 if rng.random() < 0.5 else 0.25, source="coin"))
+    sources = [Source("straight", "Straight", grade="C"), Source("coin", "Coin", grade="C")]
+    ws = workspace(questions, evidence=evidence, sources=sources, draws=500, tune=500, chains=2)
+    idata, _ = sample(ws)
+    r = idata.posterior["reliability"]
+    straight = float(r.sel(source="straight").mean())
+    coin = float(r.sel(source="coin").mean())
+    prior_mean = 6 / (6 + 4)
+    assert straight > prior_mean + 0.1
+    assert coin < prior_mean - 0.1
