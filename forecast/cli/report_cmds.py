@@ -1,3 +1,201 @@
-"""Commands: report."""
+"""Commands: report, explain (what the forecaster reads every day).
 
-from forecast.cli._app import app  # noqa: F401
+Heavy libraries load inside the commands, never at import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from forecast.cli._app import (
+    ChainsOpt,
+    DrawsOpt,
+    SamplingProgress,
+    SeedOpt,
+    StrictOpt,
+    WorkspaceArg,
+    WorkspaceOpt,
+    app,
+    friendly,
+    settings_with,
+    stderr,
+    stdout,
+)
+from forecast.errors import DiagnosticsError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+FreshOpt = Annotated[
+    bool,
+    typer.Option("--fresh", help="Sample anew even when a stored run has the same inputs."),
+]
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it from here."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _quiet_libraries() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz(\..*)?")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"arviz(\..*)?")
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display, no GUI toolkit
+
+
+class _Tracker(SamplingProgress):
+    """The shared progress bar, remembering whether anything was sampled."""
+
+    sampled = False
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        self.sampled = True
+        super().__call__(done, total, message)
+
+
+def _run(ws: Any, seed: int | None, draws: int | None, chains: int | None, fresh: bool) -> Any:
+    from forecast.inference import ensure_run
+
+    settings = settings_with(ws, seed, draws, chains)
+    with _Tracker() as progress:
+        run = ensure_run(ws, settings, progress=progress, reuse=not fresh)
+    run.__dict__["_sampled"] = progress.sampled  # Run is frozen; its __dict__ holds caches
+    return run
+
+
+def _strict(ok: bool, strict: bool) -> None:
+    if strict and not ok:
+        raise DiagnosticsError("the run failed its convergence checks (--strict)")
+
+
+@app.command()
+@friendly
+def report(
+    workspace: WorkspaceArg = Path("."),
+    seed: SeedOpt = None,
+    draws: DrawsOpt = None,
+    chains: ChainsOpt = None,
+    json_out: JsonOpt = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Report folder (default: [report] output in forecast.toml, else reports/).",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    no_files: Annotated[
+        bool, typer.Option("--no-files", help="Print the table only; write no report files.")
+    ] = False,
+    fresh: FreshOpt = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Forecast every question: print the table and write reports/<run-id>/.
+
+    Reuses the stored run when the input files and settings are unchanged,
+    else samples a new one. The report folder holds report.html (one
+    self-contained page), report.md with its plots, posteriors.csv,
+    contributions.csv, the ArviZ trace (trace.nc) and manifest.json; an
+    existing report folder is never overwritten.
+    """
+    _quiet_libraries()
+    from forecast.posterior import forecast_table
+    from forecast.report.tables import build_report, report_json
+    from forecast.report.terminal import forecast_table as table_view
+    from forecast.report.terminal import run_status, show
+    from forecast.report.write import write_report
+    from forecast.runs import previous_run
+    from forecast.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    run = _run(ws, seed, draws, chains, fresh)
+    ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
+    if json_out:
+        data = report_json(forecast_table(run.idata, ws), run.manifest)
+        typer.echo(json.dumps(data))
+        _strict(ok, strict)
+        return
+
+    rep = build_report(ws, run, previous_run(ws, run))
+    console = stdout()
+    show(console, table_view(rep, console))
+    console.print(run_status(rep, reused=not run.__dict__.get("_sampled", False)))
+    if not no_files:
+        folder = out if out is not None else Path(ws.root) / ws.settings.output
+        written = write_report(rep, folder)
+        where = _shown(written.path)
+        if written.created:
+            console.print(f"Report written to {where}{os.sep} (open {_shown(written.html)})",
+                          markup=False, soft_wrap=True)  # fmt: skip
+        else:
+            console.print(
+                f"A report for run {rep.run_id} is already in {where}{os.sep}; left as it was "
+                "(use --fresh to sample a new run).",
+                markup=False, soft_wrap=True,
+            )  # fmt: skip
+    _strict(ok, strict)
+
+
+@app.command()
+@friendly
+def explain(
+    question: Annotated[str, typer.Argument(help="Question id (forecast report lists them).")],
+    workspace: WorkspaceOpt = Path("."),
+    seed: SeedOpt = None,
+    draws: DrawsOpt = None,
+    chains: ChainsOpt = None,
+    json_out: JsonOpt = False,
+    fresh: FreshOpt = False,
+) -> None:
+    """What moved one question: every evidence item and cluster by influence.
+
+    For each: its mean contribution to the log-odds with a 90 % interval, the
+    change in the forecast it makes (the forecast without it, leave-one-out),
+    its source with the source's grade, its credibility and its coded
+    strength, so a reviewer can challenge the coding.
+    """
+    _quiet_libraries()
+    from forecast.report.tables import build_explanation, short_title
+    from forecast.report.terminal import explanation, show
+    from forecast.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    ws.question(question)  # an unknown id fails before any sampling
+    run = _run(ws, seed, draws, chains, fresh)
+    ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
+    exp = build_explanation(ws, run.idata, question, run_id=run.run_id, ok=ok)
+    if json_out:
+        rows = json.loads(exp.table.to_json(orient="records"))
+        typer.echo(
+            json.dumps(
+                {
+                    "question": question,
+                    "title": exp.question.title,
+                    "prior": exp.prior,
+                    "posterior": exp.posterior,
+                    "lo": exp.lo,
+                    "hi": exp.hi,
+                    "run_id": run.run_id,
+                    "ok": ok,
+                    "evidence": rows,
+                }
+            )
+        )
+        return
+    console = stdout()
+    drivers = {d.id: short_title(d.title) for d in ws.drivers}
+    show(console, explanation(exp, console, drivers))
+    if not ok:
+        stderr().print("the run failed its convergence checks: see forecast report",
+                       style="red", markup=False)  # fmt: skip

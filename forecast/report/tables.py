@@ -1,0 +1,465 @@
+"""Report objects: what a run says, as tidy frames and text, ready to show.
+
+A :class:`Report` gathers everything the terminal, HTML and Markdown views
+need from one run: the forecast table (with the change since the previous
+run, the evidence that moved each question most and a diagnostics flag),
+the contributions, the joint forecasts of questions that share a driver, and
+the manifest essentials. Nothing here prints or writes files; the CLI and
+:mod:`forecast.report.write` decide how to show it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pandas as pd
+
+    from forecast.posterior import Joint
+    from forecast.runs import Run
+    from forecast.workspace import Question, Workspace
+
+RHAT_MAX = 1.01  # same thresholds as forecast.inference (kept here so this imports fast)
+ESS_MIN = 400
+MAX_JOINTS = 4  # joint plots in one report: the most tied pairs sharing a driver
+
+FORECAST_COLUMNS = [
+    "id", "title", "prior", "posterior", "lo", "hi", "change", "rhat", "ess_bulk",
+    "ess_tail", "outcome", "previous", "since_previous", "moved_by", "moved_by_summary",
+    "moved_by_shift", "flag",
+]  # fmt: skip
+
+
+# --- number formatting shared by every view ---------------------------------
+def pct(p: float | None) -> str:
+    """A probability as a whole percentage; '<1%' and '>99%' at the ends."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    if p < 0.005:
+        return "<1%"
+    if p > 0.995:
+        return ">99%"
+    return f"{p * 100:.0f}%"
+
+
+def interval(lo: float | None, hi: float | None) -> str:
+    """A 90 % interval on the probability scale, e.g. '41–80%'."""
+    return f"{pct(lo).rstrip('%')}–{pct(hi)}"
+
+
+def points(delta: float | None, *, none: str = "—") -> str:
+    """A change of probability in percentage points, signed: '+5.2 pts'."""
+    if delta is None or not math.isfinite(delta):
+        return none
+    v = delta * 100
+    if abs(v) < 0.05:
+        return "±0.0 pts"
+    return f"{v:+.1f} pts"
+
+
+def logodds(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{x:+.2f}"
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """One line, at most ``width`` characters, cut at a word with an ellipsis."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] or text[: width - 1]
+    return cut.rstrip(",;:.") + "…"
+
+
+def short_title(title: str) -> str:
+    """'US leverage over Israel (Washington can ...)' -> 'US leverage over Israel'."""
+    head = str(title).split(" (", 1)[0].strip()
+    return head or str(title)
+
+
+def _num(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+# --- the report -------------------------------------------------------------
+@dataclass(frozen=True)
+class JointView:
+    """A joint forecast of two questions that load on the same driver."""
+
+    a: Question
+    b: Question
+    driver: str  # the driver's title
+    joint: Joint
+
+
+@dataclass(frozen=True)
+class Report:
+    workspace: str  # the workspace folder's name
+    run_id: str
+    created: str  # ISO UTC, from the run's manifest
+    manifest: Mapping[str, Any]
+    questions: tuple[Question, ...]
+    forecasts: pd.DataFrame  # FORECAST_COLUMNS, one row per question
+    contributions: pd.DataFrame  # forecast.posterior.contributions
+    joints: tuple[JointView, ...] = ()
+    previous_run_id: str | None = None
+    drivers: Mapping[str, str] = field(default_factory=dict)  # driver id -> title
+    idata: az.InferenceData | None = field(default=None, repr=False, compare=False)
+    trace_path: Path | None = None  # the run's trace.nc, copied into the report folder
+
+    @property
+    def diagnostics(self) -> Mapping[str, Any]:
+        return self.manifest.get("diagnostics", {}) or {}
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.diagnostics.get("ok", not self.problems))
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(p) for p in self.diagnostics.get("problems", []) or []]
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def driver_name(self, did: str) -> str:
+        """A driver's title without its parenthetical gloss, for tight spots."""
+        return short_title(self.drivers.get(did, did))
+
+    def contributions_for(self, qid: str) -> pd.DataFrame:
+        """The question's contributions, most influential first."""
+        df = self.contributions
+        if df.empty:
+            return df
+        sub = df[df["question"] == qid].copy()
+        key = sub["prob_shift"].abs() if "prob_shift" in sub else sub["mean"].abs()
+        return sub.assign(_k=key.fillna(0)).sort_values("_k", ascending=False).drop(columns="_k")
+
+    def summary_line(self) -> str:
+        """Run essentials in one line: method, draws, seed, divergences."""
+        d = self.diagnostics
+        s = self.manifest.get("settings", {}) or {}
+        parts = []
+        if d.get("method"):
+            parts.append("NUTS" if d["method"] == "nuts" else "exact forward draws")
+        if s.get("chains") and s.get("draws"):
+            parts.append(f"{s['chains']} chains × {s['draws']} draws")
+        if "seed" in self.manifest:
+            parts.append(f"seed {self.manifest['seed']}")
+        if d.get("divergences") is not None:
+            n = int(d["divergences"])
+            parts.append(f"{n} divergence{'s' * (n != 1)}")
+        if d.get("max_rhat") is not None and math.isfinite(_num(d["max_rhat"])):
+            parts.append(f"max R-hat {float(d['max_rhat']):.3f}")
+        if d.get("min_ess_bulk") is not None and math.isfinite(_num(d["min_ess_bulk"])):
+            parts.append(f"min ESS {float(d['min_ess_bulk']):.0f}")
+        return ", ".join(parts)
+
+
+def question_flag(row: Mapping[str, Any], run_ok: bool = True) -> str:
+    """'' when the question's draws pass R-hat/ESS; else what failed, in a few words."""
+    issues = []
+    rhat = _num(row.get("rhat"))
+    if math.isfinite(rhat) and rhat > RHAT_MAX:
+        issues.append(f"R-hat {rhat:.2f}")
+    ess = min(_num(row.get("ess_bulk")), _num(row.get("ess_tail")))
+    if math.isfinite(ess) and ess < ESS_MIN:
+        issues.append(f"ESS {ess:.0f}")
+    if not issues and not run_ok:
+        issues.append("run failed checks")
+    return ", ".join(issues)
+
+
+def enrich_forecasts(
+    forecasts: pd.DataFrame,
+    contributions: pd.DataFrame,
+    previous_manifest: Mapping[str, Any] | None = None,
+    run_ok: bool = True,
+) -> pd.DataFrame:
+    """Add the change since the previous run, the top evidence and the flag.
+
+    ``forecasts`` is :func:`forecast.posterior.forecast_table`;
+    ``previous_manifest`` the manifest of the run before (its ``forecasts``
+    list gives the earlier posterior of each question, by id).
+    """
+    import pandas as pd
+
+    df = forecasts.copy()
+    before: dict[str, float] = {}
+    for f in (previous_manifest or {}).get("forecasts", []) or []:
+        if isinstance(f, Mapping) and "id" in f:
+            before[str(f["id"])] = _num(f.get("posterior"))
+    df["previous"] = [before.get(str(q), math.nan) for q in df["id"]]
+    df["since_previous"] = df["posterior"].astype(float) - df["previous"].astype(float)
+
+    moved_by, moved_summary, moved_shift = [], [], []
+    for qid in df["id"]:
+        sub = contributions[contributions["question"] == qid] if len(contributions) else None
+        if sub is None or sub.empty:
+            moved_by.append("")
+            moved_summary.append("")
+            moved_shift.append(math.nan)
+            continue
+        key = sub["prob_shift"] if "prob_shift" in sub else sub["mean"]
+        top = sub.loc[key.abs().fillna(-1).idxmax()]
+        moved_by.append(str(top.get("items") or top.get("cluster") or ""))
+        moved_summary.append(str(top.get("summary") or ""))
+        moved_shift.append(_num(top.get("prob_shift")))
+    df["moved_by"] = moved_by
+    df["moved_by_summary"] = moved_summary
+    df["moved_by_shift"] = moved_shift
+    df["flag"] = [question_flag(r, run_ok) for r in df.to_dict("records")]
+    for col in FORECAST_COLUMNS:
+        if col not in df:
+            df[col] = "" if col in ("title", "outcome") else math.nan
+    return pd.DataFrame(df[FORECAST_COLUMNS]).reset_index(drop=True)
+
+
+def shared_driver_pairs(
+    questions: Sequence[Question], driver_titles: Mapping[str, str] | None = None
+) -> list[tuple[Question, Question, str]]:
+    """Pairs of questions loading on a common driver: ``(a, b, driver title)``.
+
+    Each pair once, under the shared driver with the largest product of
+    loadings (the one that ties them most), in file order.
+    """
+    titles = driver_titles or {}
+    pairs = []
+    for i, a in enumerate(questions):
+        for b in questions[i + 1 :]:
+            shared = [d for d in a.drivers if d in b.drivers and a.drivers[d] and b.drivers[d]]
+            if shared:
+                d = max(shared, key=lambda d: abs(a.drivers[d] * b.drivers[d]))
+                pairs.append((a, b, short_title(titles.get(d, d))))
+    return pairs
+
+
+def strongest_pairs(
+    idata: az.InferenceData,
+    pairs: Sequence[tuple[Question, Question, str]],
+    limit: int = MAX_JOINTS,
+) -> list[tuple[Question, Question, str]]:
+    """The ``limit`` pairs whose probabilities co-vary most across draws.
+
+    With many questions on few drivers every pair shares one; the pairs worth
+    a plot are those where knowing one outcome says most about the other.
+    """
+    import numpy as np
+
+    prob = idata.posterior["prob"]
+    qs = [str(q) for q in prob.coords["question"].values]
+    flat = np.asarray(prob.values).reshape(-1, len(qs))
+
+    def strength(pair: tuple[Question, Question, str]) -> float:
+        a, b = flat[:, qs.index(pair[0].id)], flat[:, qs.index(pair[1].id)]
+        if a.std() == 0 or b.std() == 0:
+            return 0.0
+        return abs(float(np.corrcoef(a, b)[0, 1]))
+
+    known = [p for p in pairs if p[0].id in qs and p[1].id in qs]
+    ranked = sorted(known, key=strength, reverse=True)[:limit]
+    return sorted(ranked, key=known.index)  # back in file order
+
+
+def assemble_report(
+    *,
+    workspace: str,
+    manifest: Mapping[str, Any],
+    questions: Sequence[Question],
+    forecasts: pd.DataFrame,
+    contributions: pd.DataFrame,
+    joints: Sequence[JointView] = (),
+    previous_manifest: Mapping[str, Any] | None = None,
+    drivers: Mapping[str, str] | None = None,
+    idata: az.InferenceData | None = None,
+    trace_path: Path | None = None,
+) -> Report:
+    """A :class:`Report` from frames already computed (what tests and notebooks use)."""
+    diag = manifest.get("diagnostics", {}) or {}
+    run_ok = bool(diag.get("ok", not diag.get("problems")))
+    return Report(
+        workspace=workspace,
+        run_id=str(manifest.get("run_id", "")),
+        created=str(manifest.get("created", "")),
+        manifest=dict(manifest),
+        questions=tuple(questions),
+        forecasts=enrich_forecasts(forecasts, contributions, previous_manifest, run_ok),
+        contributions=contributions.reset_index(drop=True),
+        joints=tuple(joints),
+        previous_run_id=(str(previous_manifest["run_id"]) if previous_manifest else None),
+        drivers=dict(drivers or {}),
+        idata=idata,
+        trace_path=trace_path,
+    )
+
+
+def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report:
+    """Everything a report shows about ``run`` of ``ws``.
+
+    ``previous`` is the run to compare with (``forecast.runs.previous_run``).
+    """
+    from forecast import posterior
+
+    idata = run.idata
+    forecasts = posterior.forecast_table(idata, ws)
+    contribs = posterior.contributions(idata, ws)
+    drivers = {d.id: d.title for d in ws.drivers}
+    pairs = strongest_pairs(idata, shared_driver_pairs(ws.questions, drivers))
+    joints = [JointView(a, b, driver, posterior.joint(idata, a.id, b.id)) for a, b, driver in pairs]
+    trace = run.path / "trace.nc"
+    return assemble_report(
+        workspace=ws.root.resolve().name,
+        manifest=run.manifest,
+        questions=ws.questions,
+        forecasts=forecasts,
+        contributions=contribs,
+        joints=joints,
+        previous_manifest=previous.manifest if previous is not None else None,
+        drivers=drivers,
+        idata=idata,
+        trace_path=trace if trace.exists() else None,
+    )
+
+
+def report_json(forecasts: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The machine-readable form ``forecast report --json`` prints.
+
+    ``{"questions": [{id, title, prior, posterior, lo, hi, rhat, ess_bulk,
+    ess_tail}], "diagnostics": {divergences, ok}, "run_id"}``.
+    """
+
+    def number(x: Any) -> float | None:
+        v = _num(x)
+        return v if math.isfinite(v) else None
+
+    questions = [
+        {
+            "id": str(r["id"]),
+            "title": str(r["title"]),
+            **{
+                k: number(r.get(k))
+                for k in ("prior", "posterior", "lo", "hi", "rhat", "ess_bulk", "ess_tail")
+            },
+        }
+        for r in forecasts.to_dict("records")
+    ]
+    diag = manifest.get("diagnostics", {}) or {}
+    return {
+        "questions": questions,
+        "diagnostics": {
+            "divergences": int(diag.get("divergences", 0) or 0),
+            "ok": bool(diag.get("ok", not diag.get("problems"))),
+        },
+        "run_id": str(manifest.get("run_id", "")),
+    }
+
+
+# --- explain ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Explanation:
+    """What moved one question: its forecast and every item and cluster reaching it."""
+
+    question: Question
+    prior: float
+    posterior: float
+    lo: float
+    hi: float
+    table: pd.DataFrame  # forecast.posterior.explain, with ``where`` (file:line) added
+    run_id: str = ""
+    ok: bool = True
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Rows to show, most influential first.
+
+        A cluster of several items comes as its own row (``depth`` 0) followed by
+        its items (``depth`` 1); a single-item cluster is shown as its item alone.
+        """
+        recs = self.table.to_dict("records")
+        items = [r for r in recs if r.get("kind") == "item"]
+        clusters = {str(r.get("id")): r for r in recs if r.get("kind") != "item"}
+        members: dict[str, list[dict[str, Any]]] = {}
+        for r in items:
+            members.setdefault(str(r.get("cluster") or r.get("id")), []).append(r)
+        groups: list[list[dict[str, Any]]] = []
+        for cid, rs in members.items():
+            rs = sorted(rs, key=lambda r: -influence(r))
+            head = clusters.get(cid)
+            if len(rs) == 1 or head is None:
+                groups += [[{**r, "depth": 0, "n_items": 1}] for r in rs]
+            else:
+                groups.append(
+                    [{**head, "depth": 0, "n_items": len(rs)}]
+                    + [{**r, "depth": 1, "n_items": 1} for r in rs]
+                )
+        for cid, c in clusters.items():  # a cluster without item rows still shows
+            if cid not in members:
+                groups.append([{**c, "depth": 0, "n_items": 0}])
+        groups.sort(key=lambda g: -influence(g[0]))
+        return [r for g in groups for r in g]
+
+
+def influence(row: Mapping[str, Any]) -> float:
+    """How much a row moved the forecast: |prob_shift|, else |mean| log-odds, else 0."""
+    for key in ("prob_shift", "mean"):
+        v = _num(row.get(key))
+        if math.isfinite(v):
+            return abs(v)
+    return 0.0
+
+
+def build_explanation(
+    ws: Workspace, idata: az.InferenceData, qid: str, *, run_id: str = "", ok: bool = True
+) -> Explanation:
+    """:class:`Explanation` of question ``qid`` (``UsageError`` if unknown)."""
+    from forecast import posterior
+
+    q = ws.question(qid)
+    table = posterior.explain(idata, ws, qid)
+    row = posterior.forecast_table(idata, ws).set_index("id").loc[qid]
+    return explanation_from_frames(q, table, row, evidence=ws.evidence, run_id=run_id, ok=ok)
+
+
+def explanation_from_frames(
+    question: Question,
+    table: pd.DataFrame,
+    forecast_row: Mapping[str, Any],
+    *,
+    evidence: Sequence[Any] = (),
+    run_id: str = "",
+    ok: bool = True,
+) -> Explanation:
+    """:class:`Explanation` from an explain frame and the question's forecast row."""
+    where = {e.id: (f"{e.path}:{e.line}" if e.path else "") for e in evidence}
+    dates = {e.id: e.date.isoformat() for e in evidence if getattr(e, "date", None)}
+    t = table.copy()
+    t["where"] = [
+        where.get(str(i), "") if k == "item" else ""
+        for k, i in zip(t.get("kind", []), t.get("id", []), strict=False)
+    ]
+    t["date"] = [
+        dates.get(str(i), "") if k == "item" else ""
+        for k, i in zip(t.get("kind", []), t.get("id", []), strict=False)
+    ]
+    return Explanation(
+        question=question,
+        prior=_num(forecast_row.get("prior")),
+        posterior=_num(forecast_row.get("posterior")),
+        lo=_num(forecast_row.get("lo")),
+        hi=_num(forecast_row.get("hi")),
+        table=t,
+        run_id=run_id,
+        ok=ok,
+    )

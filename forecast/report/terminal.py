@@ -1,0 +1,237 @@
+"""Rich renderables of a report for the terminal.
+
+Functions here build tables and text; the CLI prints them on its consoles.
+On a terminal the tables are boxed and coloured; off one (a pipe, a log
+file) they are Markdown tables, and ``NO_COLOR`` drops colour everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from forecast.report.tables import (
+    Explanation,
+    Report,
+    interval,
+    logodds,
+    pct,
+    points,
+    shorten,
+)
+
+
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _signed(text: str, delta: float) -> Text:
+    if not math.isfinite(delta) or abs(delta) < 0.0005:
+        return Text(text, style="dim")
+    return Text(text, style="green" if delta > 0 else "red")
+
+
+def _table(console: Console, **kwargs: Any) -> Table:
+    if console.is_terminal:
+        return Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, **kwargs)
+    return Table(box=box.MARKDOWN, header_style="", **kwargs)
+
+
+def show(console: Console, renderable: RenderableType) -> None:
+    """Print on a terminal as is; elsewhere as plain lines, one table row a line.
+
+    Off a terminal nothing wraps (a log line per row, grep-able, and the
+    tables are valid Markdown); blank edge lines are dropped.
+    """
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    for column in _columns(renderable):
+        column.no_wrap = True
+        column.min_width = None
+        column.ratio = None
+    # a console of its own: the shared one caps rendering at its own width
+    wide = Console(file=io.StringIO(), width=4000, color_system=None, highlight=False)
+    wide.print(renderable, crop=False)
+    lines = [line.rstrip() for line in wide.file.getvalue().splitlines()]
+    text = "\n".join(line for line in lines if line.strip())
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _columns(renderable: Any) -> list[Any]:
+    if isinstance(renderable, Table):
+        return list(renderable.columns)
+    if isinstance(renderable, Group):
+        return [c for r in renderable.renderables for c in _columns(r)]
+    return []
+
+
+def forecast_table(report: Report, console: Console) -> Table:
+    """Question, prior -> forecast, 90 % interval, change since the previous run,
+    the evidence that moved it most, and a diagnostics flag."""
+    tty = console.is_terminal
+    t = _table(console)
+    t.add_column("Question", ratio=5, overflow="fold", min_width=24)
+    if not tty:
+        t.add_column("ID", no_wrap=True)
+    t.add_column("Prior → Forecast", justify="right", no_wrap=True)
+    t.add_column("90% interval", justify="right", no_wrap=True)
+    t.add_column("Change", justify="right", no_wrap=True)
+    t.add_column("Moved most by", ratio=4, overflow="fold", min_width=16)
+    t.add_column("Diag.", no_wrap=True)
+    for row in report.forecasts.to_dict("records"):
+        title = Text(str(row["title"]))
+        outcome = str(row.get("outcome") or "")
+        if outcome:
+            title.append(f" [resolved {outcome}]" if outcome != "annulled" else " [annulled]",
+                         style="dim")  # fmt: skip
+        if tty:
+            title.append(f"\n{row['id']}", style="dim")
+        delta = _num(row["since_previous"])
+        change = (
+            _signed(points(delta, none="new"), delta)
+            if report.previous_run_id
+            else Text("—", style="dim")
+        )
+        moved = Text()
+        if row.get("moved_by"):
+            shift = _num(row.get("moved_by_shift"))
+            moved.append(str(row["moved_by"]))
+            if math.isfinite(shift):
+                moved.append(" ")
+                moved.append_text(_signed(points(shift), shift))
+            summary = shorten(str(row.get("moved_by_summary") or ""), 48)
+            if summary:
+                moved.append(("\n" if tty else ": ") + summary, style="dim")
+        flag = str(row.get("flag") or "")
+        diag = Text(f"⚠ {flag}", style="bold red") if flag else Text("ok", style="green")
+        cells: list[RenderableType] = [title]
+        if not tty:
+            cells.append(str(row["id"]))
+        cells += [
+            Text.assemble(pct(_num(row["prior"])), " → ", (pct(_num(row["posterior"])), "bold")),
+            interval(_num(row["lo"]), _num(row["hi"])),
+            change,
+            moved,
+            diag,
+        ]
+        t.add_row(*cells, end_section=tty)
+    return t
+
+
+def run_status(report: Report, *, reused: bool) -> RenderableType:
+    """One line on the run, then the diagnostics verdict (problems listed if it failed)."""
+    line = Text()
+    line.append(f"Run {report.run_id}", style="bold")
+    line.append(" (stored run reused: inputs unchanged)" if reused else " (new run)", style="dim")
+    if report.previous_run_id:
+        line.append(f"; change since run {report.previous_run_id}", style="dim")
+    parts: list[RenderableType] = [line, Text(report.summary_line(), style="dim")]
+    if report.ok:
+        parts.append(Text("Diagnostics ok.", style="green"))
+    else:
+        parts.append(Text("Diagnostics FAILED: do not use these numbers yet.", style="bold red"))
+        for p in report.problems or ["the sampler's checks failed"]:
+            parts.append(Text(f"  - {p}", style="red"))
+    return Group(*parts)
+
+
+def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | None = None) -> Group:
+    """The question, its forecast, and every item and cluster by influence."""
+    names = drivers or {}
+    tty = console.is_terminal
+    q = exp.question
+    head = Text()
+    head.append(q.title, style="bold")
+    head.append(f"  [{q.id}]", style="dim")
+    line = Text.assemble(
+        "Prior ", pct(exp.prior), " → forecast ", (pct(exp.posterior), "bold"),
+        f" (90%: {interval(exp.lo, exp.hi)})",
+    )  # fmt: skip
+    if exp.run_id:
+        line.append(f"   run {exp.run_id}", style="dim")
+    t = _table(console)
+    t.add_column("#", justify="right", no_wrap=True, style="dim")
+    t.add_column("Evidence", no_wrap=True)
+    t.add_column("Source", no_wrap=True)
+    t.add_column("Cred.", justify="center", no_wrap=True)
+    t.add_column("Strength", no_wrap=True)
+    t.add_column("Log-odds (90%)", justify="right", no_wrap=True)
+    t.add_column("Δ forecast", justify="right", no_wrap=True)
+    t.add_column("Without", justify="right", no_wrap=True)
+    if not tty:
+        t.add_column("Where", no_wrap=True)
+    t.add_column("Summary", overflow="fold", ratio=1, min_width=20)
+    rank = 0
+    rows = exp.rows()
+    for n, r in enumerate(rows):
+        child = r["depth"] > 0
+        last_of_group = n + 1 == len(rows) or rows[n + 1]["depth"] == 0
+        if not child:
+            rank += 1
+        kind = str(r.get("kind"))
+        ident = Text(("└ " if child else "") + str(r.get("id")))
+        if kind == "cluster":
+            ident.append(f" ({r['n_items']} items)", style="dim")
+        elif r.get("cluster") and str(r["cluster"]) != str(r["id"]) and not child:
+            ident.append(f" [{r['cluster']}]", style="dim")
+        if tty and r.get("where"):
+            ident.append(f"\n{'  ' if child else ''}{r['where']}", style="dim")
+        via = str(r.get("via") or "")
+        src = str(r.get("source") or "")
+        grade = str(r.get("grade") or "")
+        source = Text(src)
+        if grade and kind == "item":
+            source.append(f" ({grade})", style="dim")
+        cred = r.get("credibility")
+        cred_s = (
+            ""
+            if cred in (None, "") or (isinstance(cred, float) and math.isnan(cred))
+            else str(int(cred) if isinstance(cred, float) else cred)
+        )
+        mean, lo, hi = _num(r.get("mean")), _num(r.get("lo")), _num(r.get("hi"))
+        shift = _num(r.get("prob_shift"))
+        summary = Text(str(r.get("summary") or ""))
+        if via:
+            summary.append(f" (via {names.get(via, via)})", style="dim")
+        cells: list[RenderableType] = [
+            "" if child else str(rank),
+            ident,
+            source,
+            cred_s,
+            str(r.get("strength") or "") if kind == "item" else "",
+            _signed(f"{logodds(mean)} [{logodds(lo)}, {logodds(hi)}]", mean),
+            _signed(points(shift), shift),
+            pct(_num(r.get("prob_without"))),
+        ]
+        if not tty:
+            cells.append(str(r.get("where") or ""))
+        cells.append(summary)
+        t.add_row(*cells, end_section=tty and last_of_group)
+    n_items = sum(1 for r in rows if r.get("kind") == "item")
+    n_clusters = len({str(r.get("cluster")) for r in rows})
+    note = Text(
+        f"{n_items} item{'s' * (n_items != 1)} in {n_clusters} cluster{'s' * (n_clusters != 1)}, "
+        "most influential first. Δ forecast: the forecast minus the forecast without it "
+        "(leave-one-out). Source grade: Admiralty reliability A-F; Cred.: information "
+        "credibility 1 (confirmed) to 6 (cannot be judged).",
+        style="dim",
+    )
+    parts: list[RenderableType] = [head, line]
+    if not exp.ok:
+        parts.append(Text("Diagnostics of this run FAILED: the numbers are not yet reliable.",
+                          style="bold red"))  # fmt: skip
+    if rows:
+        parts += [t, note]
+    else:
+        parts.append(Text("No evidence bears on this question or its drivers yet.", style="dim"))
+    return Group(*parts)
