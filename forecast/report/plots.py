@@ -77,7 +77,11 @@ def wrap(text: str, width: int = 70, lines: int = 3) -> str:
 def short(text: str, width: int) -> str:
     """User text cut to ``width`` characters, safe to hand to matplotlib."""
     text = " ".join(str(text).split())
-    return _plain(text if len(text) <= width else text[: width - 1].rstrip() + "…")
+    if len(text) > width:  # cut at a word when one ends late enough
+        cut = text[: width - 1]
+        word = cut.rsplit(" ", 1)[0]
+        text = (word if len(word) > width * 0.6 else cut).rstrip(",;:. ") + "…"
+    return _plain(text)
 
 
 def _draws(idata: az.InferenceData, var: str, **sel: str) -> np.ndarray:
