@@ -41,7 +41,9 @@ def test_explain_lists_every_item_with_grade_and_credibility(ws_path):
     grades = {s.id: s.grade for s in ws.sources}
     first = next(e for e in ws.evidence if e.id == items[0])
     line = next(r for r in rows if f" {first.id} " in r)
-    assert f"({grades[first.source]})" in line and first.strength in line
+    cells = [c.strip() for c in line.split("|")]
+    assert cells[3:7] == [first.source, grades[first.source], str(first.credibility),
+                          first.strength]  # fmt: skip
     assert f"evidence/summit.csv:{first.line}" in line
     assert "Δ forecast" in out and "leave-one-out" in out
     assert "&lt;" not in out and "<script>alert(1)</script>" in out  # text, as written

@@ -80,14 +80,15 @@ def forecast_table(report: Report, console: Console) -> Table:
     the evidence that moved it most, and a diagnostics flag."""
     tty = console.is_terminal
     t = _table(console)
-    t.add_column("Question", ratio=5, overflow="fold", min_width=24)
+    # on a terminal: two-line headers and folding cells, so it fits 80 columns
+    t.add_column("Question", overflow="fold", min_width=15)
     if not tty:
         t.add_column("ID", no_wrap=True)
-    t.add_column("Prior → Forecast", justify="right", no_wrap=True)
-    t.add_column("90% interval", justify="right", no_wrap=True)
+    t.add_column("Prior →\nForecast" if tty else "Prior → Forecast", justify="right", no_wrap=True)
+    t.add_column("90%\ninterval" if tty else "90% interval", justify="right", no_wrap=True)
     t.add_column("Change", justify="right", no_wrap=True)
-    t.add_column("Moved most by", ratio=4, overflow="fold", min_width=16)
-    t.add_column("Diag.", no_wrap=True)
+    t.add_column("Moved most by", overflow="fold", min_width=12 if tty else None)
+    t.add_column("Diag.", overflow="fold", no_wrap=not tty, max_width=12 if tty else None)
     for row in report.forecasts.to_dict("records"):
         title = Text(str(row["title"]))
         outcome = str(row.get("outcome") or "")
@@ -161,16 +162,18 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
         line.append(f"   run {exp.run_id}", style="dim")
     t = _table(console)
     t.add_column("#", justify="right", no_wrap=True, style="dim")
-    t.add_column("Evidence", no_wrap=True)
-    t.add_column("Source", no_wrap=True)
-    t.add_column("Cred.", justify="center", no_wrap=True)
-    t.add_column("Strength", no_wrap=True)
-    t.add_column("Log-odds (90%)", justify="right", no_wrap=True)
+    if tty:  # the summary under the id, the coding in one column: fits 100 columns
+        t.add_column("Evidence", overflow="fold", min_width=16)
+        t.add_column("Coded as", overflow="fold", max_width=16)
+    else:  # one field a column, one line a row: for logs and tools
+        for name in ("Evidence", "Source", "Grade", "Cred.", "Strength"):
+            t.add_column(name, no_wrap=True)
+    t.add_column("Log-odds (90%)" if not tty else "Log-odds", justify="right", no_wrap=True)
     t.add_column("Δ forecast", justify="right", no_wrap=True)
     t.add_column("Without", justify="right", no_wrap=True)
     if not tty:
         t.add_column("Where", no_wrap=True)
-    t.add_column("Summary", overflow="fold", ratio=1, min_width=20)
+        t.add_column("Summary", no_wrap=True)
     rank = 0
     rows = exp.rows()
     for n, r in enumerate(rows):
@@ -184,46 +187,57 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
             ident.append(f" ({r['n_items']} items)", style="dim")
         elif r.get("cluster") and str(r["cluster"]) != str(r["id"]) and not child:
             ident.append(f" [{r['cluster']}]", style="dim")
-        if tty and r.get("where"):
-            ident.append(f"\n{'  ' if child else ''}{r['where']}", style="dim")
         via = str(r.get("via") or "")
         src = str(r.get("source") or "")
-        grade = str(r.get("grade") or "")
-        source = Text(src)
-        if grade and kind == "item":
-            source.append(f" ({grade})", style="dim")
+        grade = str(r.get("grade") or "") if kind == "item" else ""
         cred = r.get("credibility")
         cred_s = (
             ""
-            if cred in (None, "") or (isinstance(cred, float) and math.isnan(cred))
+            if kind != "item"
+            or cred in (None, "")
+            or (isinstance(cred, float) and math.isnan(cred))
             else str(int(cred) if isinstance(cred, float) else cred)
         )
+        strength = str(r.get("strength") or "") if kind == "item" else ""
         mean, lo, hi = _num(r.get("mean")), _num(r.get("lo")), _num(r.get("hi"))
         shift = _num(r.get("prob_shift"))
         summary = Text(str(r.get("summary") or ""))
         if via:
             summary.append(f" (via {names.get(via, via)})", style="dim")
-        cells: list[RenderableType] = [
-            "" if child else str(rank),
-            ident,
-            source,
-            cred_s,
-            str(r.get("strength") or "") if kind == "item" else "",
-            _signed(f"{logodds(mean)} [{logodds(lo)}, {logodds(hi)}]", mean),
+        cells: list[RenderableType] = ["" if child else str(rank)]
+        if tty:
+            if r.get("where"):
+                ident.append(f"  {r['where']}", style="dim")
+            ident.append("\n")
+            ident.append_text(summary)
+            coded = Text(src)
+            if grade:
+                coded.append(f" ({grade})", style="dim")
+            if cred_s:
+                coded.append(f", cred. {cred_s}")
+            if strength:
+                coded.append(f"\n{strength}")
+            cells += [ident, coded]
+        else:
+            cells += [ident, src, grade, cred_s, strength]
+        cells += [
+            _signed(
+                f"{logodds(mean)}{chr(10) if tty else ' '}[{logodds(lo)}, {logodds(hi)}]", mean
+            ),
             _signed(points(shift), shift),
             pct(_num(r.get("prob_without"))),
         ]
         if not tty:
-            cells.append(str(r.get("where") or ""))
-        cells.append(summary)
+            cells += [str(r.get("where") or ""), summary]
         t.add_row(*cells, end_section=tty and last_of_group)
     n_items = sum(1 for r in rows if r.get("kind") == "item")
     n_clusters = len({str(r.get("cluster")) for r in rows})
     note = Text(
         f"{n_items} item{'s' * (n_items != 1)} in {n_clusters} cluster{'s' * (n_clusters != 1)}, "
-        "most influential first. Δ forecast: the forecast minus the forecast without it "
-        "(leave-one-out). Source grade: Admiralty reliability A-F; Cred.: information "
-        "credibility 1 (confirmed) to 6 (cannot be judged).",
+        "most influential first. Log-odds: mean contribution and its 90% interval. "
+        "Δ forecast: the forecast minus the forecast without it (leave-one-out). "
+        "Source (grade): Admiralty reliability A-F; cred.: information credibility "
+        "1 (confirmed) to 6 (cannot be judged).",
         style="dim",
     )
     parts: list[RenderableType] = [head, line]
