@@ -44,7 +44,10 @@ def _shown(path: Path) -> str:
 
 
 def _quiet_libraries() -> None:
+    import logging
     import warnings
+
+    logging.getLogger("arviz").setLevel(logging.ERROR)  # e.g. R-hat of a single chain
 
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz(\..*)?")
     warnings.filterwarnings("ignore", category=UserWarning, module=r"arviz(\..*)?")

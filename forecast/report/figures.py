@@ -47,6 +47,8 @@ def render(report: Report, dpi: int = 120) -> dict[str, bytes]:
         if q.id not in idata.posterior["prob"].coords["question"].values:
             continue
         out[prior_path(q.id)] = plots.png(plots.prior_posterior(idata, q), dpi)
+        if report.contributions_for(q.id).empty:
+            continue  # no evidence: a waterfall would only repeat the prior
         out[waterfall_path(q.id)] = plots.png(
             plots.waterfall(idata, report.contributions, q, drivers=short), dpi
         )

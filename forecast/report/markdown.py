@@ -148,6 +148,7 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
         if df.empty:
             out += ["No evidence bears on this question yet.", ""]
             continue
+        out += ["### Evidence that moved it", ""]
         rows = []
         for c in df.head(TOP_EVIDENCE).to_dict("records"):
             via = str(c.get("via") or "")
