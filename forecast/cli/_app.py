@@ -115,12 +115,13 @@ class SamplingProgress:
         self.console = stderr()
         self._bar = None
         self._task = None
-        self._phase = ""
+        self._seen: set[str] = set()
 
     def __call__(self, done: int, total: int, message: str) -> None:
         if not self.console.is_terminal:
-            if message != self._phase:
-                self._phase = message
+            # chains on several cores interleave their phases: say each once
+            if message not in self._seen:
+                self._seen.add(message)
                 self.console.print(message, markup=False)
             return
         if self._bar is None:
