@@ -81,9 +81,7 @@ def fit(statement: Statement, codebook: Codebook) -> LogitNormal:
     kind = statement.kind
     if kind == "interval":
         level = statement.level if statement.level is not None else 0.9
-        return LogitNormal(
-            logit(statement.p), _interval_sigma(statement.lo, statement.hi, level)
-        )
+        return LogitNormal(logit(statement.p), _interval_sigma(statement.lo, statement.hi, level))
     if kind == "beta":
         from scipy.special import digamma, polygamma
 

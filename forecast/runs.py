@@ -16,7 +16,7 @@ import os
 import platform
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ class Run:
     run_id: str
     path: Path  # the run's folder
     manifest: dict[str, Any]
+    sampled: bool = field(default=False, compare=False)  # sampled now, not reused
 
     @cached_property
     def idata(self) -> az.InferenceData:
@@ -136,7 +137,7 @@ def save_run(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    run = Run(run_id, final, manifest)
+    run = Run(run_id, final, manifest, sampled=True)
     run.__dict__["idata"] = idata  # already in memory
     return run
 

@@ -10,12 +10,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_FILES
 from typer.testing import CliRunner
 
 from forecast.cli import app, workspace_cmds
 from forecast.codebook import DEFAULT_CODING_SD
 from forecast.workspace import EVIDENCE_COLUMNS, Settings, load_workspace
-from tests.conftest import MINIMAL_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 EV = "evidence/summit.csv"

@@ -6,12 +6,12 @@ import csv
 import io
 
 import pytest
+from conftest import MINIMAL_FILES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast.errors import ForecastError, WorkspaceError
 from forecast.workspace import EVIDENCE_COLUMNS, Workspace, load_workspace
-from tests.conftest import MINIMAL_FILES
 
 FUZZ = settings(
     max_examples=40,

@@ -8,12 +8,12 @@ whose line numbers the cases name) and expects exit status 2 and a message
 from __future__ import annotations
 
 import pytest
+from conftest import MINIMAL_FILES, write_workspace
 from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.errors import WorkspaceError
 from forecast.workspace import load_workspace
-from tests.conftest import MINIMAL_FILES, write_workspace
 
 Q = "priors/questions.yaml"
 DANA = "priors/dana-levi.yaml"

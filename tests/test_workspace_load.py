@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_FILES, write_workspace
 
 from forecast.codebook import (
     CREDIBILITY_NAMES,
@@ -20,7 +21,6 @@ from forecast.codebook import (
 )
 from forecast.errors import WorkspaceError
 from forecast.workspace import Settings, load_workspace, next_evidence_id
-from tests.conftest import MINIMAL_FILES, write_workspace
 
 
 def test_questions_and_drivers(minimal_workspace):

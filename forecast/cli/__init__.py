@@ -1,10 +1,11 @@
 """``forecast`` command line: thin wrappers that parse, call the library, print."""
 
-from forecast.cli._app import app, main
+# Importing a command module registers its commands on ``app``, in the order
+# `forecast --help` lists them: the workflow's order.
+# isort: off
+from forecast.cli import workspace_cmds, engine_cmds, report_cmds  # noqa: F401
 
-# Importing a command module registers its commands on ``app``.
-from forecast.cli import workspace_cmds  # noqa: E402,F401
-from forecast.cli import engine_cmds  # noqa: E402,F401
-from forecast.cli import report_cmds  # noqa: E402,F401
+# isort: on
+from forecast.cli._app import app, main
 
 __all__ = ["app", "main"]

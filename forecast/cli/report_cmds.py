@@ -56,24 +56,12 @@ def _quiet_libraries() -> None:
     matplotlib.use("Agg")  # files only: no display, no GUI toolkit
 
 
-class _Tracker(SamplingProgress):
-    """The shared progress bar, remembering whether anything was sampled."""
-
-    sampled = False
-
-    def __call__(self, done: int, total: int, message: str) -> None:
-        self.sampled = True
-        super().__call__(done, total, message)
-
-
 def _run(ws: Any, seed: int | None, draws: int | None, chains: int | None, fresh: bool) -> Any:
     from forecast.inference import ensure_run
 
     settings = settings_with(ws, seed, draws, chains)
-    with _Tracker() as progress:
-        run = ensure_run(ws, settings, progress=progress, reuse=not fresh)
-    run.__dict__["_sampled"] = progress.sampled  # Run is frozen; its __dict__ holds caches
-    return run
+    with SamplingProgress() as progress:
+        return ensure_run(ws, settings, progress=progress, reuse=not fresh)
 
 
 def _strict(ok: bool, strict: bool) -> None:
@@ -133,7 +121,7 @@ def report(
     rep = build_report(ws, run, previous_run(ws, run))
     console = stdout()
     show(console, table_view(rep, console))
-    console.print(run_status(rep, reused=not run.__dict__.get("_sampled", False)))
+    console.print(run_status(rep, reused=not run.sampled))
     if not no_files:
         folder = out if out is not None else Path(ws.root) / ws.settings.output
         written = write_report(rep, folder)
