@@ -345,16 +345,18 @@ def _header_ok(
                 )
             )
             ok = False
-    for name in required:
-        if name not in seen:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"missing column {name!r}; the header must name {','.join(required)}",
-                )
+    missing = [name for name in required if name not in seen]
+    if missing:
+        s = "s" * (len(missing) > 1)
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"missing column{s} {', '.join(map(repr, missing))}; "
+                f"the header must name {','.join(required)}",
             )
-            ok = False
+        )
+        ok = False
     return ok
 
 

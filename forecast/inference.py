@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from forecast.errors import RunError
+
 if TYPE_CHECKING:
     import arviz as az
 
@@ -212,6 +214,10 @@ def ensure_run(
     if reuse:
         found = runs.find_run(ws, key)
         if found is not None:
-            return found
+            try:
+                found.idata  # noqa: B018 - load it now: a damaged trace means sampling anew
+                return found
+            except RunError:
+                pass
     idata, diagnostics = sample(ws, settings, progress)
     return runs.save_run(ws, settings, idata, diagnostics)

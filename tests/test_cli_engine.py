@@ -167,3 +167,15 @@ def test_strict_fails_a_run_that_misses_its_checks(ws):
     result = runner.invoke(app, ["run", str(ws), "--draws", "50", "--chains", "2", "--strict"])
     assert result.exit_code == 1  # 100 draws cannot give an ESS of 400
     assert "effective sample size" in result.stderr
+
+
+def test_a_damaged_stored_run_is_passed_over_not_a_crash(ws):
+    first = runner.invoke(app, ["run", str(ws), "--draws", "100"])
+    assert first.exit_code == 0, first.output
+    (stored,) = (ws / ".forecast" / "runs").iterdir()
+    (stored / "trace.nc").write_bytes(b"not a netcdf file")
+    (ws / ".forecast" / "runs" / "junk").mkdir()  # a folder with no manifest at all
+    again = runner.invoke(app, ["joint", "deal", "visit", "-w", str(ws), "--draws", "100"])
+    assert again.exit_code == 0, again.output
+    assert "P(A and B)" in again.stdout
+    assert len([p for p in (ws / ".forecast" / "runs").iterdir() if p.name != "junk"]) == 2
