@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from forecast.posterior import INTERVAL
+
 if TYPE_CHECKING:
     import arviz as az
     import pandas as pd
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from forecast.posterior import Joint
     from forecast.workspace import Question
 
-INTERVAL = 0.90
 # A quiet palette that survives greyscale printing and colour-blindness.
 PRIOR = "#8c96a3"
 POSTERIOR = "#1f5f99"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecast.inference import ESS_MIN, RHAT_MAX
+
 if TYPE_CHECKING:
     import arviz as az
     import pandas as pd
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
     from forecast.runs import Run
     from forecast.workspace import Question, Workspace
 
-RHAT_MAX = 1.01  # same thresholds as forecast.inference (kept here so this imports fast)
-ESS_MIN = 400
 MAX_JOINTS = 4  # joint plots in one report: the most tied pairs sharing a driver
 
 FORECAST_COLUMNS = [
