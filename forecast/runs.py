@@ -103,7 +103,11 @@ def save_run(
 
     created = dt.datetime.now(dt.UTC)
     key = run_key(ws, settings)
-    run_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
+    run_id = base_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
+    n = 1
+    while (runs_dir(ws) / run_id).exists():  # the same inputs again within the second
+        n += 1
+        run_id = f"{base_id}-{n}"
     table = forecast_table(idata, ws)
     manifest = {
         "run_id": run_id,
@@ -130,12 +134,11 @@ def save_run(
         idata.to_netcdf(str(tmp / "trace.nc"))
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
-        if final.exists():  # the same inputs in the same second: the same run
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
+        os.replace(tmp, final)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # e.g. another process took the name meanwhile
+            raise RunError(f"cannot store the run in {final}: {exc.strerror or exc}") from None
         raise
     run = Run(run_id, final, manifest, sampled=True)
     run.__dict__["idata"] = idata  # already in memory
