@@ -373,6 +373,20 @@ class _Loader:
     def warn(self, path: str, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message, severity="warning"))
 
+    def row_id(self, rel: str, line: int, ident: str, kind: str, first: str | None) -> bool:
+        """Check a CSV row's id: present, well formed, not seen before (``first``
+        says where it was). Reports what is wrong; True when the id is good."""
+        if not ident:
+            self.error(rel, line, "missing id")
+        elif not ID_RE.fullmatch(ident):
+            self.error(rel, line, f"{kind} id {ident!r} is not allowed: use {ID_RULE}")
+        elif first is not None:
+            where = "; ids are unique across evidence files" if kind == "evidence" else ""
+            self.error(rel, line, f"duplicate {kind} id {ident!r} (first at {first}){where}")
+        else:
+            return True
+        return False
+
     # --- files ---------------------------------------------------------------------
     def exists(self, rel: str) -> bool:
         try:
@@ -1193,18 +1207,10 @@ class _Loader:
 
     def source(self, rel: str, row: CsvRow, lines: dict[str, int]) -> Source | None:
         v, line = row.values, row.line
-        ok = True
         ident = v["id"]
-        if not ident:
-            self.error(rel, line, "missing id")
-            ok = False
-        elif not ID_RE.fullmatch(ident):
-            self.error(rel, line, f"source id {ident!r} is not allowed: use {ID_RULE}")
-            ok = False
-        elif ident in lines:
-            self.error(rel, line, f"duplicate source id {ident!r} (first at line {lines[ident]})")
-            ok = False
-        else:
+        first = f"line {lines[ident]}" if ident in lines else None
+        ok = self.row_id(rel, line, ident, "source", first)
+        if ok:
             lines[ident] = line
             self.source_ids.add(ident)
         if not v["name"]:
@@ -1270,23 +1276,9 @@ class _Loader:
 
     def item(self, rel: str, row: CsvRow, seen: dict[str, EvidenceItem]) -> EvidenceItem | None:
         v, line = row.values, row.line
-        ok = True
         ident = v["id"]
-        if not ident:
-            self.error(rel, line, "missing id")
-            ok = False
-        elif not ID_RE.fullmatch(ident):
-            self.error(rel, line, f"evidence id {ident!r} is not allowed: use {ID_RULE}")
-            ok = False
-        elif ident in seen:
-            first = seen[ident]
-            self.error(
-                rel,
-                line,
-                f"duplicate evidence id {ident!r} (first at "
-                f"{first.path}:{first.line}); ids are unique across evidence files",
-            )
-            ok = False
+        first = f"{seen[ident].path}:{seen[ident].line}" if ident in seen else None
+        ok = self.row_id(rel, line, ident, "evidence", first)
         date, why = parse_iso_date(v["date"])
         if date is None:
             self.error(rel, line, f"date: {why}")
