@@ -18,6 +18,7 @@ import typer
 from forecast.cli._app import (
     ChainsOpt,
     DrawsOpt,
+    JsonOpt,
     SamplingProgress,
     SeedOpt,
     StrictOpt,
@@ -30,8 +31,6 @@ from forecast.cli._app import (
     stdout,
 )
 from forecast.errors import DiagnosticsError, Problem, UsageError, WorkspaceError
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 
 
 def _pct(p: float) -> str:

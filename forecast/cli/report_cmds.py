@@ -15,6 +15,7 @@ import typer
 from forecast.cli._app import (
     ChainsOpt,
     DrawsOpt,
+    JsonOpt,
     SamplingProgress,
     SeedOpt,
     StrictOpt,
@@ -28,7 +29,6 @@ from forecast.cli._app import (
 )
 from forecast.errors import DiagnosticsError
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
 FreshOpt = Annotated[
     bool,
     typer.Option("--fresh", help="Sample anew even when a stored run has the same inputs."),
