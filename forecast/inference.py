@@ -206,18 +206,25 @@ def ensure_run(
     progress: Progress | None = None,
     reuse: bool = True,
 ) -> Run:
-    """The latest stored run for these exact inputs and settings, or a new one."""
-    from forecast import runs
+    """The latest stored run for these exact inputs and settings, or a new one.
+
+    Either way the run is recorded in the workspace's ledger (once).
+    """
+    from forecast import ledger, runs
 
     settings = settings or ws.settings
+    ledger.check_ledger(ws.root)  # a locked or damaged ledger fails before sampling
     key = runs.run_key(ws, settings)
     if reuse:
         found = runs.find_run(ws, key)
         if found is not None:
             try:
                 found.idata  # noqa: B018 - load it now: a damaged trace means sampling anew
+                ledger.record_run(ws, found)  # once: a reused run is not a new forecast
                 return found
             except RunError:
                 pass
     idata, diagnostics = sample(ws, settings, progress)
-    return runs.save_run(ws, settings, idata, diagnostics)
+    run = runs.save_run(ws, settings, idata, diagnostics)
+    ledger.record_run(ws, run)
+    return run
