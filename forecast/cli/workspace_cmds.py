@@ -27,12 +27,15 @@ def validate(workspace: WorkspaceArg = Path(".")) -> None:
 
     Exit status 2 when there is any error; warnings alone do not fail.
     """
+    from forecast.resolve import overdue
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
     err = stderr()
     for problem in ws.warnings:
         err.print(str(problem), style="yellow", markup=False, soft_wrap=True)
+    for warning in overdue(ws):  # closed questions still waiting for `forecast resolve`
+        err.print(warning, style="yellow", markup=False, soft_wrap=True)
     clusters = len({e.cluster for e in ws.evidence})
     stdout().print(
         f"ok: {_plural(len(ws.questions), 'question')}, {_plural(len(ws.drivers), 'driver')}, "
