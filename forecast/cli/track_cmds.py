@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli._app import WorkspaceOpt, app, friendly, stderr, stdout
+from forecast.cli._app import JsonOpt, WorkspaceArg, WorkspaceOpt, app, friendly, stderr, stdout
 
 
 @app.command()
@@ -45,3 +45,99 @@ def resolve(
             f"replaced {old.outcome}{f' on {old.date}' if old.date else ''}", markup=False
         )
     stderr().print(f"recorded in {done.path} and the ledger", markup=False, soft_wrap=True)
+
+
+def _p(x: float) -> str:
+    import math
+
+    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def _s(x: float) -> str:
+    import math
+
+    return "—" if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
+@app.command()
+@friendly
+def score(
+    workspace: WorkspaceArg = Path("."),
+    json_out: JsonOpt = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write the reliability diagram to this PNG file."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Analysts to list (best first).")] = 15,
+) -> None:
+    """Score the resolved questions: Brier and log scores, calibration, decomposition.
+
+    Each question is scored on the last forecast the ledger recorded on or
+    before its resolution date with the question still open; beside it each
+    analyst's stated prior, their mean, median and extremized mean, and the
+    model's pooled prior. Lower scores are better.
+    """
+    import json
+
+    from forecast.ledger import open_ledger
+    from forecast.scoring import scoring_table
+    from forecast.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    with open_ledger(ws.root, create=False) as ledger:
+        scored = scoring_table(ws, ledger)
+    if plot is not None:
+        from forecast.io import atomic_write_bytes
+        from forecast.report.plots import png
+        from forecast.scoring import reliability_diagram
+
+        atomic_write_bytes(plot, png(reliability_diagram(scored)))
+    if json_out:
+        typer.echo(json.dumps(scored.to_json(), indent=2))
+        return
+    from rich.table import Table
+
+    out, err = stdout(), stderr()
+    q = scored.questions
+    if q.empty:
+        out.print("No resolved question to score yet (forecast resolve records one).")
+    else:
+        table = Table(
+            title="Resolved questions: the forecast before resolution", title_justify="left"
+        )
+        for col in ("question", "outcome", "resolved", "forecast", "pooled prior", "mean",
+                    "median", "extremized", "analysts"):  # fmt: skip
+            table.add_column(col, justify="left" if col == "question" else "right")
+        for r in q.to_dict("records"):
+            table.add_row(
+                r["id"], r["outcome"], r["resolved"], _p(r["forecast"]), _p(r["pooled_prior"]),
+                _p(r["mean"]), _p(r["median"]), _p(r["extremized"]), str(r["analysts"]),
+            )  # fmt: skip
+        out.print(table)
+        methods = Table(
+            title="Scores (lower is better; Brier = MCB - DSC + UNC)", title_justify="left"
+        )
+        for col in ("method", "n", "Brier", "log", "MCB", "DSC", "UNC"):
+            methods.add_column(col, justify="left" if col == "method" else "right")
+        for r in scored.methods.to_dict("records"):
+            methods.add_row(
+                r["name"], str(r["n"]), _s(r["brier"]), _s(r["log"]), _s(r["mcb"]),
+                _s(r["dsc"]), _s(r["unc"]),
+            )  # fmt: skip
+        out.print(methods)
+        a = scored.analysts
+        if not a.empty:
+            people = Table(title="Each analyst's own stated priors", title_justify="left")
+            for col in ("analyst", "questions", "Brier", "log"):
+                people.add_column(col, justify="left" if col == "analyst" else "right")
+            for r in a.head(top).to_dict("records"):
+                people.add_row(r["analyst"], str(r["n"]), _s(r["brier"]), _s(r["log"]))
+            out.print(people)
+            if len(a) > top:
+                out.print(f"... and {len(a) - top} more analysts (--top N, or --json for all)")
+    for line in scored.missing:
+        err.print(line, style="yellow", markup=False, soft_wrap=True)
+    for line in scored.notes:
+        err.print(line, markup=False, soft_wrap=True)
+    if plot is not None:
+        err.print(f"reliability diagram written to {plot}", markup=False, soft_wrap=True)
