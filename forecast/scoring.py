@@ -330,11 +330,12 @@ def reliability_diagram(scored: Scored, methods: Sequence[str] = ("forecast", "m
         xs, fitted = p[ok][order], recalibrate(p[ok], y[ok])[order]
         d = decompose(p[ok], y[ok])
         label = (
-            f"{METHOD_NAMES[m]}: Brier {d.brier:.3f} = MCB {d.mcb:.3f} - DSC {d.dsc:.3f} "
-            f"+ UNC {d.unc:.3f} (n={d.n})"
+            f"{METHOD_NAMES[m]} (n={d.n})\nBrier {d.brier:.3f} = MCB {d.mcb:.3f} "
+            f"- DSC {d.dsc:.3f} + UNC {d.unc:.3f}"
         )
         colour = colours.get(m, INK)
         ax.step(xs, fitted, where="post", color=colour, linewidth=2, label=label)
+        ax.plot(xs, fitted, "o", color=colour, markersize=3.5)
         ax.plot(xs, np.full_like(xs, -0.03 - 0.025 * i), "|", color=colour, markersize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.03 - 0.025 * len(methods), 1.02)

@@ -141,3 +141,85 @@ def score(
         err.print(line, markup=False, soft_wrap=True)
     if plot is not None:
         err.print(f"reliability diagram written to {plot}", markup=False, soft_wrap=True)
+
+
+@app.command()
+@friendly
+def history(
+    question: Annotated[
+        str | None, typer.Argument(help="Question id (default: every question).")
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonOpt = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write a timeline PNG per question into this folder."),
+    ] = None,
+) -> None:
+    """Each forecast run by run: dates, forecast, interval, and what changed.
+
+    Changes between consecutive runs: evidence added (+E039) or removed
+    (-E012) on the question or its drivers, analysts' priors edited, the
+    resolution recorded. Read from the ledger; nothing is sampled.
+    """
+    import json
+
+    from forecast.history import history as histories
+    from forecast.history import sparkline
+    from forecast.ledger import open_ledger
+    from forecast.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    if question is not None:
+        ws.question(question)
+    with open_ledger(ws.root, create=False) as ledger:
+        found = histories(ledger, ws, question)
+    if plot is not None:
+        from forecast.history import timeline
+        from forecast.io import atomic_write_bytes
+        from forecast.report.plots import png
+
+        for h in found:
+            atomic_write_bytes(plot / f"timeline-{h.question}.png", png(timeline(h)))
+    if json_out:
+        typer.echo(json.dumps({"questions": [h.to_json() for h in found]}, indent=2))
+        return
+    from rich.table import Table
+
+    out = stdout()
+    for h in found:
+        if not h.steps:
+            out.print(f"{h.question}: no run recorded yet", markup=False)
+            continue
+        line = sparkline([s.forecast for s in h.steps])
+        table = Table(title=f"{h.question}  {line}", title_justify="left", caption_justify="left")
+        for col in ("date", "run", "prior", "forecast", "90% interval", "change", "what changed"):
+            right = col in ("prior", "forecast", "change")
+            table.add_column(col, justify="right" if right else "left", overflow="fold")
+        previous = None
+        for s in h.steps:
+            delta = (
+                ""
+                if previous is None or not _finite(s.forecast, previous)
+                else (f"{100 * (s.forecast - previous):+.1f} pts")
+            )
+            table.add_row(
+                s.created.strftime("%Y-%m-%d %H:%M"), s.run_id, _p(s.prior), _p(s.forecast),
+                f"{_p(s.lo)} - {_p(s.hi)}" if s.kind == "run" else "—", delta,
+                s.change_text or ("first run" if previous is None else ""),
+            )  # fmt: skip
+            previous = s.forecast
+        for r in h.resolutions:
+            table.caption = (table.caption or "") + (
+                f"resolved {r.outcome} on {r.date}{f' ({r.note})' if r.note else ''}, "
+                f"recorded {r.recorded[:10]}{' (forced)' if r.forced else ''}\n"
+            )
+        out.print(table)
+    if plot is not None:
+        stderr().print(f"timelines written to {plot}", markup=False, soft_wrap=True)
+
+
+def _finite(*xs: float) -> bool:
+    import math
+
+    return all(x is not None and math.isfinite(x) for x in xs)
