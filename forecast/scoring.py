@@ -180,6 +180,7 @@ def scoring_table(ws: Workspace, ledger: Ledger) -> Scored:
     for r in ledger.resolutions():
         resolved_in_ledger[r.question] = r.date
     qrows, stated_rows, missing = [], [], []
+    unrecorded: list[str] = []  # resolved questions no run forecast in time
     notes: list[str] = []
     for q in ws.questions:
         if q.resolution is None:
@@ -210,11 +211,7 @@ def scoring_table(ws: Workspace, ledger: Ledger) -> Scored:
                 s.analyst: stated_probability(s, ws) for s in ws.statements if s.target == q.id
             }
             basis = "files (no run before resolution)"
-            missing.append(
-                f"{q.id}: no run was recorded on or before its resolution on {date} with the "
-                "question open; the model is not scored on it, the analysts' priors are taken "
-                "from the files as they are"
-            )
+            unrecorded.append(q.id)
         pool = pools(list(analysts.values()))
         qrows.append(
             {
@@ -236,6 +233,13 @@ def scoring_table(ws: Workspace, ledger: Ledger) -> Scored:
         stated_rows += [
             {"question": q.id, "analyst": a, "probability": p, "y": y} for a, p in analysts.items()
         ]
+    if unrecorded:
+        missing.append(
+            f"no run was recorded on or before the resolution date with the question open "
+            f"for {', '.join(unrecorded)}: the model is not scored on "
+            f"{'it' if len(unrecorded) == 1 else 'them'}, and the analysts' priors are "
+            "taken from the files as they stand"
+        )
     questions = pd.DataFrame(
         qrows,
         columns=[
@@ -280,7 +284,13 @@ def scoring_table(ws: Workspace, ledger: Ledger) -> Scored:
             )
     analysts = pd.DataFrame(analysts_rows, columns=["analyst", "n", "brier", "log"])
     if not analysts.empty:
-        analysts = analysts.sort_values(["brier", "analyst"], kind="stable").reset_index(drop=True)
+        # most questions first: a perfect score on one question says little
+        analysts = analysts.assign(_n=-analysts["n"])
+        analysts = (
+            analysts.sort_values(["_n", "brier", "analyst"], kind="stable")
+            .drop(columns="_n")
+            .reset_index(drop=True)
+        )
     if not questions.empty and len(ws.analysts) == 1:
         notes.append("one analyst: the mean, median and analyst columns are the same forecast")
     return Scored(

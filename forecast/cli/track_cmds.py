@@ -127,7 +127,10 @@ def score(
         out.print(methods)
         a = scored.analysts
         if not a.empty:
-            people = Table(title="Each analyst's own stated priors", title_justify="left")
+            people = Table(
+                title="Each analyst's own stated priors (most questions first)",
+                title_justify="left",
+            )
             for col in ("analyst", "questions", "Brier", "log"):
                 people.add_column(col, justify="left" if col == "analyst" else "right")
             for r in a.head(top).to_dict("records"):
@@ -223,3 +226,48 @@ def _finite(*xs: float) -> bool:
     import math
 
     return all(x is not None and math.isfinite(x) for x in xs)
+
+
+@app.command("import")
+@friendly
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="CSV (or .csv.gz): question, forecaster, probability, ...")
+    ],
+    workspace: WorkspaceArg = Path("."),
+) -> None:
+    """Start a workspace from a forecast log: questions, one analyst file per
+    forecaster, resolutions recorded.
+
+    Columns: question, forecaster, probability (of yes), and optionally date,
+    title, outcome (1/0, yes/no, annulled), close_date, resolution_date; the
+    public track records' names (ifp_id, user_id, p_yes, fcast_date,
+    date_closed, ...) are accepted too. Each forecaster's last forecast made
+    before the question resolved becomes their prior. Bad rows are listed as
+    file:line and nothing is written.
+    """
+    from forecast.importer import CLIP, import_log
+
+    done = import_log(file, workspace)
+    out = stdout()
+    out.print(
+        f"imported {done.rows} forecasts from {file}: {done.questions} questions "
+        f"({done.resolved} resolved), {done.forecasters} forecasters, {done.statements} priors",
+        markup=False, soft_wrap=True,
+    )  # fmt: skip
+    err = stderr()
+    if done.anonymous:
+        err.print(f"{done.anonymous} forecasts without a forecaster (empty or NULL): left out",
+                  markup=False, soft_wrap=True)  # fmt: skip
+    if done.superseded:
+        err.print(f"{done.superseded} earlier forecasts superseded by the same forecaster's "
+                  "later one", markup=False, soft_wrap=True)  # fmt: skip
+    if done.after_resolution:
+        err.print(f"{done.after_resolution} forecasts made after their question resolved: "
+                  "left out", markup=False, soft_wrap=True)  # fmt: skip
+    if done.clipped:
+        err.print(f"{done.clipped} probabilities of exactly 0 or 1 set to {CLIP:g} or "
+                  f"{1 - CLIP:g} (a prior is never certain)",
+                  markup=False, soft_wrap=True)  # fmt: skip
+    err.print(f"workspace written to {done.root}; next: forecast score {done.root}",
+              markup=False, soft_wrap=True)  # fmt: skip
