@@ -245,6 +245,8 @@ class Ledger:
 
     def record_run(self, ws: Workspace, run: Run) -> bool:
         """Record ``run`` (made from ``ws``) once; False when it was already there."""
+        if self.has_run(run.run_id):  # the common case of a reused run: nothing to do
+            return False
         manifest = run.manifest
         forecasts = {f["id"]: f for f in manifest.get("forecasts", [])}
         commit, dirty = git_state(ws.root)
