@@ -26,6 +26,7 @@ class RunStep:
     run_id: str
     created: dt.datetime
     kind: str  # "run" or "import"
+    as_of: dt.date | None  # a backtest's date: the run saw the workspace as of that day
     ok: bool
     prior: float  # nan when not recorded (an import)
     forecast: float
@@ -36,6 +37,13 @@ class RunStep:
     evidence_removed: tuple[str, ...]
     priors_changed: tuple[str, ...]  # "Dana Levi: p=0.3 ... -> p=0.4 ..."
     resolution_change: str  # "" or e.g. "resolved yes"
+
+    @property
+    def when(self) -> dt.datetime:
+        """When the forecast stands: noon of the as-of day for a backtest."""
+        if self.as_of is not None:
+            return dt.datetime.combine(self.as_of, dt.time(12), tzinfo=dt.UTC)
+        return self.created
 
     @property
     def change_text(self) -> str:
@@ -57,6 +65,7 @@ class RunStep:
             "run_id": self.run_id,
             "created": self.created.isoformat(),
             "kind": self.kind,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "ok": self.ok,
             "prior": num(self.prior),
             "forecast": num(self.forecast),
@@ -155,6 +164,7 @@ def question_history(ledger: Ledger, ws: Workspace, question: str) -> QuestionHi
                 run_id=row["run_id"],
                 created=dt.datetime.fromisoformat(row["created"]),
                 kind=row["kind"],
+                as_of=dt.date.fromisoformat(row["as_of"]) if row.get("as_of") else None,
                 ok=bool(row["ok"]),
                 prior=_num(row["prior"]),
                 forecast=_num(row["forecast"]),
@@ -224,7 +234,7 @@ def timeline(h: QuestionHistory) -> Figure:
     _style(ax)
     steps = [s for s in h.steps if math.isfinite(s.forecast)]
     if steps:
-        x = [s.created for s in steps]
+        x = [s.when for s in steps]
         ax.fill_between(
             x, [s.lo for s in steps], [s.hi for s in steps], color=POSTERIOR, alpha=0.18,
             step=None, linewidth=0, label="90 % interval",

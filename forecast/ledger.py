@@ -97,6 +97,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX forecasts_question ON forecasts(question);
     CREATE INDEX resolutions_question ON resolutions(question);
     """,
+    # 2: a run made "as of" a past date (a backtest) is a forecast of that date
+    """
+    ALTER TABLE runs ADD COLUMN as_of TEXT;  -- YYYY-MM-DD, NULL for a run of the present
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -261,6 +265,7 @@ class Ledger:
             settings=manifest.get("settings", {}),
             diagnostics=manifest.get("diagnostics", {}),
             files=manifest.get("files", {}),
+            as_of=_as_of(ws),
         )
         return self.record(ws, row, forecasts)
 
@@ -274,14 +279,16 @@ class Ledger:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (row.run_id,)).fetchone():
                 return False
             conn.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs (run_id, created, recorded, kind, input_hash, run_key, "
+                "git_commit, git_dirty, settings, diagnostics, ok, files, as_of) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.run_id, row.created, _now(), row.kind, row.input_hash, row.run_key,
                     row.git_commit, None if row.git_dirty is None else int(row.git_dirty),
                     json.dumps(row.settings, sort_keys=True),
                     json.dumps(row.diagnostics, sort_keys=True),
                     int(bool(row.diagnostics.get("ok", row.kind != "run"))),
-                    json.dumps(dict(row.files), sort_keys=True),
+                    json.dumps(dict(row.files), sort_keys=True), row.as_of,
                 ),
             )  # fmt: skip
             for q in ws.questions:
@@ -322,7 +329,7 @@ class Ledger:
     # --- reading -------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, with settings and diagnostics decoded."""
-        rows = self._read("SELECT * FROM runs ORDER BY created, run_id")
+        rows = self._read("SELECT * FROM runs ORDER BY coalesce(as_of, created), created, run_id")
         out = []
         for r in rows:
             d = dict(r)
@@ -334,9 +341,10 @@ class Ledger:
     def forecasts(self, question: str | None = None) -> list[dict[str, Any]]:
         """Forecast rows joined with their run's time, oldest first."""
         sql = (
-            "SELECT f.*, r.created, r.kind, r.ok FROM forecasts f JOIN runs r USING (run_id)"
+            "SELECT f.*, r.created, r.as_of, r.kind, r.ok FROM forecasts f "
+            "JOIN runs r USING (run_id)"
             + (" WHERE f.question = ?" if question else "")
-            + " ORDER BY r.created, f.run_id"
+            + " ORDER BY coalesce(r.as_of, r.created), r.created, f.run_id"
         )
         return [dict(r) for r in self._read(sql, (question,) if question else ())]
 
@@ -383,12 +391,20 @@ class RunRow:
     settings: Mapping[str, Any]
     diagnostics: Mapping[str, Any]
     files: Mapping[str, str]
+    as_of: str | None = None  # YYYY-MM-DD when the run saw the workspace as of that day
 
 
 def open_ledger(root: str | Path, *, create: bool = True) -> Ledger:
     """The workspace's ledger (created when missing unless ``create`` is False:
     then a missing ledger reads as empty)."""
     return Ledger(root, create=create)
+
+
+def _as_of(ws: Workspace) -> str | None:
+    from forecast.asof import as_of_date
+
+    day = as_of_date(ws)
+    return day.isoformat() if day else None
 
 
 def stated_probability(s: Statement, ws: Workspace) -> float:

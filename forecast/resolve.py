@@ -57,7 +57,9 @@ def opened(
         ids = ", ".join(e.id for e in ws.evidence if e.bears_on == question and e.date == first)
         candidates.append(Opened(first, f"the earliest evidence bearing on it ({ids})"))
     for row in ledger_rows or ():
-        day = dt.datetime.fromisoformat(row["created"]).date()
+        from forecast.scoring import forecast_date
+
+        day = forecast_date(row)
         candidates.append(Opened(day, f"the first run forecasting it ({row['run_id']})"))
         break  # rows are oldest first
     return min(candidates, key=lambda o: o.date) if candidates else None

@@ -2,7 +2,8 @@
 
 For each resolved question the forecast scored is the last one the ledger
 recorded before the question resolved: from a run made on or before the
-resolution date whose inputs still had the question open. Nothing recorded
+resolution date (or run ``--as-of`` such a date) whose inputs still had the
+question open. Nothing recorded
 later counts (no look-ahead); a question with no such run is listed with the
 reason. Beside the model's forecast and pooled prior, the same questions are
 scored for each analyst's own stated prior and for three simple pools of
@@ -164,9 +165,17 @@ def _day(created: str) -> dt.date:
     return dt.datetime.fromisoformat(created).astimezone(dt.UTC).date()
 
 
+def forecast_date(row: Mapping[str, Any]) -> dt.date:
+    """The day a ledger row forecasts from: its as-of date for a backtest, else
+    the (UTC) day the run was made."""
+    if row.get("as_of"):
+        return dt.date.fromisoformat(row["as_of"])
+    return _day(row["created"])
+
+
 def last_before(rows: Sequence[Mapping[str, Any]], date: dt.date) -> Mapping[str, Any] | None:
-    """The last ledger row made on or before ``date`` with the question still open."""
-    eligible = [r for r in rows if not r["outcome"] and _day(r["created"]) <= date]
+    """The last ledger row forecasting on or before ``date`` with the question still open."""
+    eligible = [r for r in rows if not r["outcome"] and forecast_date(r) <= date]
     return eligible[-1] if eligible else None
 
 
@@ -203,7 +212,7 @@ def scoring_table(ws: Workspace, ledger: Ledger) -> Scored:
                 for s in ledger.statements(row["run_id"])
                 if s["target"] == q.id
             }
-            basis = f"{row['kind']} {row['run_id']} ({_day(row['created'])})"
+            basis = f"{row['kind']} {row['run_id']} ({forecast_date(row)})"
             if row["forecast"] is None:
                 missing.append(f"{q.id}: the {basis} recorded the analysts, not a model forecast")
         else:

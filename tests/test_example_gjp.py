@@ -60,3 +60,30 @@ def test_score_on_the_gjp_example_matches_hand_computation(gjp):
     assert m["unc"] == pytest.approx((3 / 14) * (11 / 14))
     assert len(data["analysts"]) == 536
     assert (gjp / "rel.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_a_backtest_of_the_gjp_example_is_scored_from_the_ledger(gjp):
+    import sqlite3
+
+    run = runner.invoke(
+        app, ["run", str(gjp), "--as-of", "2011-09-07", "--draws", "300", "--chains", "2"]
+    )
+    assert run.exit_code == 0, run.output
+    result = runner.invoke(app, ["score", str(gjp), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    conn = sqlite3.connect(gjp / ".forecast" / "ledger.sqlite")
+    rows = conn.execute("SELECT question, forecast, prior FROM forecasts").fetchall()
+    assert len(rows) == 14 and all(outcome == "" for (outcome,) in
+                                   conn.execute("SELECT outcome FROM forecasts"))  # fmt: skip
+    truth = {q["id"]: q["y"] for q in data["questions"]}
+    methods = {m["method"]: m for m in data["methods"]}
+    assert methods["forecast"]["n"] == 14
+    assert methods["forecast"]["brier"] == pytest.approx(
+        statistics.fmean((p - truth[q]) ** 2 for q, p, _ in rows)
+    )
+    assert methods["pooled_prior"]["brier"] == pytest.approx(
+        statistics.fmean((p - truth[q]) ** 2 for q, _, p in rows)
+    )
+    assert data["missing"] == []

@@ -78,19 +78,28 @@ def test_a_ledger_from_the_future_is_refused(minimal_workspace):
         open_ledger(minimal_workspace)
 
 
-def test_an_older_ledger_is_migrated(minimal_workspace, monkeypatch):
-    # version 1 then a hypothetical version 2 adding a column: the v1 rows survive
+def test_an_older_ledger_is_migrated_and_keeps_its_rows(minimal_workspace, monkeypatch):
+    # a ledger written by the first schema (no as_of column) ...
     ws = load_workspace(minimal_workspace)
-    record_run(ws, fake_run("r1", "2026-07-10T09:00:00+00:00", {"lebanon-withdrawal": (0.4, 0.3)}))
-    monkeypatch.setattr(
-        ledger_mod, "MIGRATIONS", (*ledger_mod.MIGRATIONS, "ALTER TABLE runs ADD COLUMN extra TEXT")
-    )
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 2)
+    with monkeypatch.context() as m:
+        m.setattr(ledger_mod, "MIGRATIONS", ledger_mod.MIGRATIONS[:1])
+        m.setattr(ledger_mod, "SCHEMA_VERSION", 1)
+        ledger = open_ledger(minimal_workspace)
+        assert ledger.conn.execute(
+            "INSERT INTO runs (run_id, created, recorded, kind, input_hash, run_key, settings, "
+            "diagnostics, ok, files) VALUES ('old', '2026-07-01T00:00:00+00:00', '', 'run', "
+            "'', '', '{}', '{}', 1, '{}')"
+        )
+        ledger.close()
+    path = minimal_workspace / ".forecast" / "ledger.sqlite"
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+    # ... is brought up to date on open, its rows intact
+    record_run(ws, fake_run("new", "2026-07-10T09:00:00+00:00", {"lebanon-withdrawal": (0.4, 0.3)}))
     with open_ledger(minimal_workspace) as led:
-        assert [r["run_id"] for r in led.runs()] == ["r1"]
-        assert "extra" in led.runs()[0]
-    conn = sqlite3.connect(minimal_workspace / ".forecast" / "ledger.sqlite")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        runs = led.runs()
+    assert [(r["run_id"], r["as_of"]) for r in runs] == [("old", None), ("new", None)]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == ledger_mod.SCHEMA_VERSION == 2
 
 
 def test_a_corrupt_ledger_is_a_clear_error_and_no_workspace_file_changes(minimal_workspace):

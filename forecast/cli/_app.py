@@ -179,3 +179,22 @@ StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Exit 1 when the run fails its convergence checks.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Forecast as of this past date (YYYY-MM-DD): later evidence and resolutions are "
+        "left out, and the ledger records the run as of that day (a backtest).",
+        show_default=False,
+    ),
+]
+
+
+def cut_to(ws: Any, as_of: str | None) -> Any:
+    """The workspace as it stood on ``--as-of`` (unchanged without it)."""
+    if not as_of:
+        return ws
+    from forecast.asof import as_of as cut
+    from forecast.asof import parse_as_of
+
+    return cut(ws, parse_as_of(as_of))

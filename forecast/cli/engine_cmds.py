@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from forecast.cli._app import (
+    AsOfOpt,
     ChainsOpt,
     DrawsOpt,
     JsonOpt,
@@ -25,6 +26,7 @@ from forecast.cli._app import (
     WorkspaceArg,
     WorkspaceOpt,
     app,
+    cut_to,
     friendly,
     settings_with,
     stderr,
@@ -97,6 +99,7 @@ def run(
     draws: DrawsOpt = None,
     chains: ChainsOpt = None,
     strict: StrictOpt = False,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Sample the model and store the run under .forecast/runs/<run-id>/."""
     from rich.table import Table
@@ -105,7 +108,7 @@ def run(
     from forecast.posterior import forecast_table
     from forecast.workspace import load_workspace
 
-    ws = load_workspace(workspace)
+    ws = cut_to(load_workspace(workspace), as_of)
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress, reuse=False)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from forecast.cli._app import (
+    AsOfOpt,
     ChainsOpt,
     DrawsOpt,
     JsonOpt,
@@ -22,6 +23,7 @@ from forecast.cli._app import (
     WorkspaceArg,
     WorkspaceOpt,
     app,
+    cut_to,
     friendly,
     settings_with,
     stderr,
@@ -91,6 +93,7 @@ def report(
     ] = False,
     fresh: FreshOpt = False,
     strict: StrictOpt = False,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Forecast every question: print the table and write reports/<run-id>/.
 
@@ -109,7 +112,7 @@ def report(
     from forecast.runs import previous_run
     from forecast.workspace import load_workspace
 
-    ws = load_workspace(workspace)
+    ws = cut_to(load_workspace(workspace), as_of)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:

@@ -206,8 +206,9 @@ def history(
                 if previous is None or not _finite(s.forecast, previous)
                 else (f"{100 * (s.forecast - previous):+.1f} pts")
             )
+            when = f"{s.as_of} (as of)" if s.as_of else s.created.strftime("%Y-%m-%d %H:%M")
             table.add_row(
-                s.created.strftime("%Y-%m-%d %H:%M"), s.run_id, _p(s.prior), _p(s.forecast),
+                when, s.run_id, _p(s.prior), _p(s.forecast),
                 f"{_p(s.lo)} - {_p(s.hi)}" if s.kind == "run" else "—", delta,
                 s.change_text or ("first run" if previous is None else ""),
             )  # fmt: skip
