@@ -95,3 +95,29 @@ def test_history_of_an_unknown_question_and_an_empty_ledger(tmp_path):
 
 def test_sparkline_is_on_a_fixed_scale():
     assert sparkline([0.0, 0.5, 0.99, float("nan")]) == "▁▅█ "
+
+
+def test_the_track_record_section_has_its_figures_and_summary(tmp_path):
+    from forecast.report.track import RELIABILITY, build_track_record, timeline_path
+
+    root = write_workspace(tmp_path / "ws", TRACK_FILES)
+    ws = load_workspace(root)
+    record_run(ws, fake_run("r1", "2026-07-05T09:00:00+00:00", {"deal": (0.3, 0.8)}))
+    assert runner.invoke(app, ["resolve", "deal", "no", "--date", "2026-07-20", "-w", str(root)])
+    ws = load_workspace(root)
+    with open_ledger(root) as led:
+        track = build_track_record(ws, led)
+    assert track.resolved == 1
+    # model 0.8 against a no: 0.64; Ana's 0.3: 0.09
+    assert (
+        track.summary_line()
+        == "1 resolved question scored; Brier model 0.640, mean 0.090, median 0.090"
+    )
+    figures = track.figures(dpi=60)
+    assert set(figures) == {
+        RELIABILITY,
+        timeline_path("deal"),
+        timeline_path("visit"),
+        timeline_path("strike"),
+    }
+    assert all(png.startswith(b"\x89PNG") for png in figures.values())
