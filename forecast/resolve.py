@@ -122,6 +122,25 @@ def _yaml(indent: tuple[int, int, int]) -> Any:
     return yaml
 
 
+def _best_yaml(text: str) -> Any:
+    """The round-trip settings that reproduce ``text`` exactly, else the ones
+    that change the fewest lines."""
+    import difflib
+
+    best, fewest = None, None
+    for indent in _INDENTS:
+        yaml = _yaml(indent)
+        again = _dump(yaml, yaml.load(text))
+        if again == text:
+            return yaml
+        changed = sum(
+            1 for line in difflib.ndiff(text.splitlines(), again.splitlines()) if line[:1] in "+-"
+        )
+        if fewest is None or changed < fewest:
+            best, fewest = yaml, changed
+    return best
+
+
 def _dump(yaml: Any, data: Any) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
@@ -151,11 +170,7 @@ def set_resolution_text(text: str, question: str, resolution: Resolution) -> str
     from ruamel.yaml.error import YAMLError
 
     try:
-        yaml = _yaml(_INDENTS[0])
-        for indent in _INDENTS:
-            yaml = _yaml(indent)
-            if _dump(yaml, yaml.load(text)) == text:
-                break
+        yaml = _best_yaml(text)
         data = yaml.load(text)
     except YAMLError as exc:  # the loader read it, so this is unexpected: say so plainly
         raise UsageError(f"{QUESTIONS_FILE}: cannot edit it: {exc}") from None

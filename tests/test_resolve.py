@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import MINIMAL_FILES, write_workspace
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from trackfiles import TRACK_FILES
 from typer.testing import CliRunner
 
@@ -149,3 +151,43 @@ def test_validate_prints_the_warnings(ws):
     for qid, close in (("deal", "2026-09-30"), ("visit", "2026-08-31"), ("strike", "2026-12-31")):
         said = f"'{qid}' closed on {close} and has no resolution" in result.output
         assert said == (dt.date.fromisoformat(close) < today)
+
+
+def test_an_unindented_list_keeps_its_layout(tmp_path):
+    files = dict(TRACK_FILES)
+    files["priors/questions.yaml"] = (
+        "questions:\n- id: deal\n  title: A deal   # short\n  close_date: 2026-09-30\n"
+        "- id: visit\n  title: A visit\n- id: strike\n  title: A strike\n"
+    )
+    ws = write_workspace(tmp_path / "ws", files)
+    assert _resolve(ws, "deal", "no", "--date", "2026-08-01").exit_code == 0
+    assert (ws / "priors/questions.yaml").read_text() == (
+        "questions:\n- id: deal\n  title: A deal   # short\n  close_date: 2026-09-30\n"
+        "  resolution:\n    outcome: no\n    date: 2026-08-01\n"
+        "- id: visit\n  title: A visit\n- id: strike\n  title: A strike\n"
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example(note="null")
+@example(note="123")
+@example(note="no")
+@example(note="# not a comment")
+@example(note="a: b, - c [d] {e} 'f' \"g\" & *h !i %j @k `l")
+@example(note="2026-08-01")
+@given(note=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn")), max_size=40))
+def test_any_note_reads_back_and_nothing_else_changes(tmp_path, note):
+    from forecast.resolve import set_resolution_text
+    from forecast.workspace import Resolution
+
+    text = TRACK_FILES["priors/questions.yaml"]
+    clean = " ".join(note.split())
+    new = set_resolution_text(text, "visit", Resolution("yes", dt.date(2026, 8, 1), clean))
+    files = {**TRACK_FILES, "priors/questions.yaml": new}
+    ws = write_workspace(tmp_path / f"ws{abs(hash(note))}", files)
+    resolution = load_workspace(ws).question("visit").resolution
+    assert (resolution.outcome, resolution.note) == ("yes", clean)
+    kept = [line for line in difflib.ndiff(text.splitlines(), new.splitlines()) if line[:1] == "-"]
+    assert kept == []  # only lines added
