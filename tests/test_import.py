@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -121,3 +123,38 @@ def test_the_gjp_record_keeps_its_question_and_forecaster_counts(tmp_path):
     for q in w.questions:
         assert q.resolution.outcome == {"1": "yes", "0": "no"}[outcomes[q.id]]
     assert "14 forecasts without a forecaster (empty or NULL): left out" in result.output
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.lists(
+        st.lists(
+            st.one_of(
+                st.sampled_from(["deal", "Ana", "0.3", "1", "0", "-1", "2026-07-01", "9/1/11",
+                                 "yes", "NULL", "", "1e400", "nan", "x,y", '"', "\n"]),
+                st.text(max_size=6),
+            ),
+            min_size=0, max_size=8,
+        ),
+        max_size=6,
+    )
+)  # fmt: skip
+def test_any_log_is_imported_or_refused_cleanly(tmp_path, body):
+    import io as _io
+
+    out = _io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["question", "forecaster", "probability", "date", "title", "outcome"])
+    writer.writerows(body)
+    log = tmp_path / f"log{abs(hash(str(body)))}.csv"
+    log.write_text(out.getvalue())
+    ws = tmp_path / f"ws{abs(hash(str(body)))}"
+    result = runner.invoke(app, ["import", str(log), str(ws)])
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 2:
+        assert not ws.exists()
+    else:
+        load_workspace(ws)  # what was written validates
