@@ -105,13 +105,20 @@ def score(
         table = Table(
             title="Resolved questions: the forecast before resolution", title_justify="left"
         )
-        for col in ("question", "outcome", "resolved", "forecast", "pooled prior", "mean",
-                    "median", "extremized", "analysts"):  # fmt: skip
-            table.add_column(col, justify="left" if col == "question" else "right")
+        # a few analysts get a column each, side by side with the pools, when there is room
+        few = len(scored.analysts) <= 4 and out.width >= 100
+        names = sorted(set(scored.stated["analyst"])) if few else []
+        stated = {(r["question"], r["analyst"]): r["probability"]
+                  for r in scored.stated.to_dict("records")}  # fmt: skip
+        table.add_column("question\nresolved", overflow="fold")
+        for col in ("outcome", "model", "pooled\nprior", "mean", "median", "extr-\nemized",
+                    *names, "ana-\nlysts"):  # fmt: skip
+            table.add_column(col, justify="right")
         for r in q.to_dict("records"):
             table.add_row(
-                r["id"], r["outcome"], r["resolved"], _p(r["forecast"]), _p(r["pooled_prior"]),
-                _p(r["mean"]), _p(r["median"]), _p(r["extremized"]), str(r["analysts"]),
+                f"{r['id']}\n{r['resolved']}", r["outcome"], _p(r["forecast"]),
+                _p(r["pooled_prior"]), _p(r["mean"]), _p(r["median"]), _p(r["extremized"]),
+                *(_p(stated.get((r["id"], n), float("nan"))) for n in names), str(r["analysts"]),
             )  # fmt: skip
         out.print(table)
         methods = Table(
