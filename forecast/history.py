@@ -36,6 +36,7 @@ class RunStep:
     evidence_added: tuple[str, ...]
     evidence_removed: tuple[str, ...]
     priors_changed: tuple[str, ...]  # "Dana Levi: p=0.3 ... -> p=0.4 ..."
+    priors_short: tuple[str, ...]  # the same, short: "Dana Levi 30%->40%"
     resolution_change: str  # "" or e.g. "resolved yes"
 
     @property
@@ -52,7 +53,7 @@ class RunStep:
             parts.append("+" + " +".join(self.evidence_added))
         if self.evidence_removed:
             parts.append("-" + " -".join(self.evidence_removed))
-        parts += list(self.priors_changed)
+        parts += list(self.priors_short)
         if self.resolution_change:
             parts.append(self.resolution_change)
         return "; ".join(parts)
@@ -117,6 +118,10 @@ class QuestionHistory:
         }
 
 
+def _pct(p: float) -> str:
+    return f"{100 * p:.0f}%"
+
+
 def _num(x: Any) -> float:
     return math.nan if x is None else float(x)
 
@@ -127,18 +132,19 @@ def question_history(ledger: Ledger, ws: Workspace, question: str) -> QuestionHi
     relevant = {q.id, *q.drivers}
     steps: list[RunStep] = []
     before_ev: dict[str, dict[str, Any]] | None = None
-    before_st: dict[str, str] | None = None
+    before_st: dict[str, tuple[str, float]] | None = None
     before_outcome = ""
     last_ev: dict[str, dict[str, Any]] = {}
     for row in ledger.forecasts(q.id):
         ev = {e["id"]: e for e in ledger.evidence(row["run_id"]) if e["bears_on"] in relevant}
         st = {
-            s["analyst"]: s["stated"]
+            s["analyst"]: (s["stated"], s["probability"])
             for s in ledger.statements(row["run_id"])
             if s["target"] == q.id
         }
         added = removed = ()
         changed: list[str] = []
+        short: list[str] = []
         resolution = ""
         if before_ev is not None and before_st is not None:
             added = tuple(sorted(set(ev) - set(before_ev)))
@@ -148,11 +154,18 @@ def question_history(ledger: Ledger, ws: Workspace, question: str) -> QuestionHi
                 if old == new:
                     continue
                 if old is None:
-                    changed.append(f"{analyst} stated {new}")
+                    changed.append(f"{analyst} stated {new[0]}")
+                    short.append(f"{analyst} stated {_pct(new[1])}")
                 elif new is None:
-                    changed.append(f"{analyst} withdrew {old}")
+                    changed.append(f"{analyst} withdrew {old[0]}")
+                    short.append(f"{analyst} withdrew")
                 else:
-                    changed.append(f"{analyst}: {old} -> {new}")
+                    changed.append(f"{analyst}: {old[0]} -> {new[0]}")
+                    short.append(
+                        f"{analyst} {_pct(old[1])}->{_pct(new[1])}"
+                        if _pct(old[1]) != _pct(new[1])
+                        else f"{analyst} spread edited"
+                    )
             if row["outcome"] != before_outcome:
                 resolution = (
                     f"resolved {row['outcome']}" if row["outcome"] else "resolution removed"
@@ -174,6 +187,7 @@ def question_history(ledger: Ledger, ws: Workspace, question: str) -> QuestionHi
                 evidence_added=added,
                 evidence_removed=removed,
                 priors_changed=tuple(changed),
+                priors_short=tuple(short),
                 resolution_change=resolution,
             )
         )

@@ -203,20 +203,21 @@ def history(
             continue
         line = sparkline([s.forecast for s in h.steps])
         table = Table(title=f"{h.question}  {line}", title_justify="left", caption_justify="left")
-        for col in ("date", "run", "prior", "forecast", "90% interval", "change", "what changed"):
-            right = col in ("prior", "forecast", "change")
-            table.add_column(col, justify="right" if right else "left", overflow="fold")
+        table.add_column("run", no_wrap=True)
+        for col in ("prior", "fore-\ncast", "90%\ninterval", "change\n(pts)"):
+            table.add_column(col, justify="right", no_wrap=True)
+        table.add_column("what changed", overflow="fold", ratio=1)
         previous = None
         for s in h.steps:
             delta = (
                 ""
                 if previous is None or not _finite(s.forecast, previous)
-                else (f"{100 * (s.forecast - previous):+.1f} pts")
+                else (f"{100 * (s.forecast - previous):+.1f}")
             )
             when = f"{s.as_of} (as of)" if s.as_of else s.created.strftime("%Y-%m-%d %H:%M")
             table.add_row(
-                when, s.run_id, _p(s.prior), _p(s.forecast),
-                f"{_p(s.lo)} - {_p(s.hi)}" if s.kind == "run" else "—", delta,
+                f"{when}\n{s.run_id}", _p(s.prior), _p(s.forecast),
+                f"{_p(s.lo).rstrip('%')}-{_p(s.hi)}" if s.kind == "run" else "—", delta,
                 s.change_text or ("first run" if previous is None else ""),
             )  # fmt: skip
             previous = s.forecast
@@ -225,6 +226,8 @@ def history(
                 f"resolved {r.outcome} on {r.date}{f' ({r.note})' if r.note else ''}, "
                 f"recorded {r.recorded[:10]}{' (forced)' if r.forced else ''}\n"
             )
+        if table.caption:
+            table.caption = table.caption.rstrip("\n")
         out.print(table)
     if plot is not None:
         stderr().print(f"timelines written to {plot}", markup=False, soft_wrap=True)
