@@ -56,6 +56,7 @@ from forecast.formats import (
     toml_line,
 )
 from forecast.io import atomic_write_bytes
+from forecast.lock import locked
 
 if TYPE_CHECKING:  # pandas is imported lazily: `forecast validate` must start fast
     import pandas as pd
@@ -1482,6 +1483,7 @@ def evidence_file(ws: Workspace, file: str | None = None) -> str:
     return max(sorted(counts), key=lambda rel: counts[rel])
 
 
+@locked
 def add_evidence(
     root: str | Path, values: Mapping[str, str], file: str | None = None
 ) -> tuple[str, str]:
