@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,60 @@ def test_a_lock_held_too_long_is_a_clear_error_not_a_hang(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert _rows(ws / "evidence" / "summit.csv")[-1]["summary"] == "goes through"
+
+
+def _forward_workspace(root: Path) -> Path:
+    """The minimal workspace with nothing observed: exact forward draws, no compiling."""
+    files = {k: v for k, v in MINIMAL_FILES.items() if k != "priors/omar.yaml"}
+    questions = files["priors/questions.yaml"].splitlines()
+    files["priors/questions.yaml"] = "\n".join(q for q in questions if "resolution:" not in q)
+    return write_workspace(root, files)
+
+
+def test_two_reports_at_once_both_succeed_with_their_own_runs(tmp_path):
+    ws = _forward_workspace(tmp_path / "ws")
+    for _ in range(2):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outs = list(pool.map(lambda _: _forecast("report", ws, "--fresh", "--no-files"), "ab"))
+        for out in outs:
+            assert out.returncode == 0, out.stderr
+    runs = [p for p in (ws / ".forecast" / "runs").iterdir() if not p.name.startswith(".")]
+    assert len(runs) == 4  # every report stored its own run, none overwrote another
+    for run in runs:
+        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["run_id"] == run.name
+        assert (run / "trace.nc").is_file()
+    assert not [p for p in (ws / ".forecast" / "runs").iterdir() if p.name.startswith(".")]
+
+
+def test_a_run_id_taken_while_storing_moves_to_the_next_id(tmp_path, monkeypatch):
+    """Another process renames its run into the same id just before this one does."""
+    from forecast import runs
+    from forecast.inference import sample
+    from forecast.workspace import load_workspace
+
+    ws = load_workspace(_forward_workspace(tmp_path / "ws"))
+    idata, diagnostics = sample(ws)
+    real = {"rename": os.rename, "replace": os.replace}
+    taken: list[Path] = []
+
+    def racing(kind):
+        def move(src, dst):
+            dst = Path(dst)
+            if dst.parent == runs.runs_dir(ws) and not taken:  # the other process wins
+                dst.mkdir()
+                (dst / "manifest.json").write_text("{}", encoding="utf-8")
+                taken.append(dst)
+            return real[kind](src, dst)
+
+        return move
+
+    monkeypatch.setattr(os, "rename", racing("rename"))
+    monkeypatch.setattr(os, "replace", racing("replace"))
+    run = runs.save_run(ws, ws.settings, idata, diagnostics)
+    monkeypatch.undo()
+    assert taken and run.run_id == f"{taken[0].name}-2"
+    assert (taken[0] / "manifest.json").read_text(encoding="utf-8") == "{}"  # left alone
+    stored = json.loads((run.path / "manifest.json").read_text(encoding="utf-8"))
+    assert stored["run_id"] == run.run_id
+    assert runs.load_run(ws, run.run_id).manifest == stored
