@@ -75,6 +75,7 @@ def sample(
 
     import pymc as pm
 
+    from forecast.children import sampler_context
     from forecast.model import build_model, model_data
 
     settings = settings or ws.settings
@@ -110,6 +111,7 @@ def sample(
                 compute_convergence_checks=False,
                 callback=callback if progress else None,
                 idata_kwargs={"log_likelihood": False},
+                mp_ctx=sampler_context(),  # chains exit if this process is killed
             )
         method = "nuts"
     else:
