@@ -101,6 +101,7 @@ def report(
     existing report folder is never overwritten.
     """
     _quiet_libraries()
+    from forecast.outputs import check_writable, writing_to
     from forecast.posterior import forecast_table
     from forecast.report.tables import build_report, report_json
     from forecast.report.terminal import forecast_table as table_view
@@ -110,6 +111,9 @@ def report(
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
+    folder = out if out is not None else Path(ws.root) / ws.settings.output
+    if not (json_out or no_files):
+        check_writable(folder)  # before sampling, not after
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
@@ -123,8 +127,8 @@ def report(
     show(console, table_view(rep, console))
     console.print(run_status(rep, reused=not run.sampled))
     if not no_files:
-        folder = out if out is not None else Path(ws.root) / ws.settings.output
-        written = write_report(rep, folder)
+        with writing_to(folder, stored=run.path):
+            written = write_report(rep, folder)
         where = _shown(written.path)
         if written.created:
             console.print(f"Report written to {where}{os.sep} (open {_shown(written.html)})",
