@@ -194,6 +194,22 @@ WHATIF_SOURCE = "whatif"
 WHATIF_FILE = "evidence/.whatif.csv"
 
 
+def _with_whatif_source(path: Path) -> bytes:
+    """sources.csv with one more row, the hypothetical source, in the file's own columns."""
+    sources = path.read_bytes()
+    text = sources.decode("utf-8-sig", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), None) or ["id", "name", "reliability"]
+    values = {"id": WHATIF_SOURCE, "name": "Hypothetical source taken at face value"}
+    values["reliability"] = "1"
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow(
+        [values.get(col.strip(), "") for col in header]
+    )
+    if sources and not sources.endswith(b"\n"):
+        sources += b"\n"
+    return sources + row.getvalue().encode()
+
+
 @app.command()
 @friendly
 def whatif(
@@ -261,11 +277,7 @@ def whatif(
 
     overrides = {WHATIF_FILE: _hypothetical_csv(ws, rows)}
     if any(r.get("source", "") in ("", WHATIF_SOURCE) for r in rows):
-        sources = (Path(ws.root) / SOURCES_FILE).read_bytes()
-        if not sources.endswith(b"\n"):
-            sources += b"\n"
-        extra = f"{WHATIF_SOURCE},Hypothetical source taken at face value,1\n"
-        overrides[SOURCES_FILE] = sources + extra.encode()
+        overrides[SOURCES_FILE] = _with_whatif_source(Path(ws.root) / SOURCES_FILE)
     try:
         after_ws = load_workspace(ws.root, overrides=overrides)
     except WorkspaceError as exc:
