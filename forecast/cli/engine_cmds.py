@@ -199,11 +199,11 @@ def _with_whatif_source(path: Path) -> bytes:
     sources = path.read_bytes()
     text = sources.decode("utf-8-sig", errors="replace")
     header = next(csv.reader(io.StringIO(text, newline="")), None) or ["id", "name", "reliability"]
-    values = {"id": WHATIF_SOURCE, "name": "Hypothetical source taken at face value"}
-    values["reliability"] = "1"
+    values = {"id": WHATIF_SOURCE, "name": "Hypothetical source taken at face value",
+              "reliability": "1"}  # fmt: skip
     row = io.StringIO()
     csv.writer(row, lineterminator="\n").writerow(
-        [values.get(col.strip(), "") for col in header]
+        [values.get(col.strip().lower(), "") for col in header]
     )
     if sources and not sources.endswith(b"\n"):
         sources += b"\n"
