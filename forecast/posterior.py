@@ -272,6 +272,14 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
     )
 
 
+def same_question(qid: str) -> str:
+    """Why a joint forecast of a question with itself is refused."""
+    return (
+        f"joint needs two different questions, got {qid!r} twice: P(A and A) is just P(A) "
+        f"(forecast report shows it); name a second question"
+    )
+
+
 def joint(idata: az.InferenceData, a: str, b: str) -> Joint:
     """Joint and conditional probabilities of two questions' outcomes.
 
@@ -285,6 +293,8 @@ def joint(idata: az.InferenceData, a: str, b: str) -> Joint:
     for q in (a, b):
         if q not in qs:
             raise UsageError(f"unknown question {q!r}; known questions: {', '.join(qs)}")
+    if a == b:
+        raise UsageError(same_question(a))
     prob = _draws(idata, "prob")
     pa, pb = prob[:, qs.index(a)], prob[:, qs.index(b)]
     p_a, p_b, p_ab = float(pa.mean()), float(pb.mean()), float((pa * pb).mean())

@@ -137,10 +137,13 @@ def joint(
     """Joint and conditional forecasts of two questions: P(A and B), P(A | B), P(B | A)."""
     from forecast.inference import ensure_run
     from forecast.posterior import joint as joint_of
+    from forecast.posterior import same_question
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
     qa, qb = ws.question(a), ws.question(b)
+    if a == b:  # before any sampling
+        raise UsageError(same_question(a))
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress)
