@@ -34,6 +34,12 @@ app = typer.Typer(
 )
 
 
+# User text (titles, summaries, paths) goes through these consoles: no Rich
+# markup ("[bold]" stays text), no emoji codes (":100:" in "path:100:" stays
+# text), no highlighting. Styles come only from Text objects and style=.
+_PLAIN = {"markup": False, "emoji": False, "highlight": False}
+
+
 def stdout() -> Console:
     """Console for results; plain when not a TTY or when NO_COLOR is set.
 
@@ -41,12 +47,12 @@ def stdout() -> Console:
     80-column default, so ids and titles are not wrapped mid-word.
     """
     wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-    return Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=wide)
+    return Console(**_PLAIN, no_color="NO_COLOR" in os.environ or None, width=wide)
 
 
 def stderr() -> Console:
     """Console for progress, warnings and errors."""
-    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ or None)
+    return Console(stderr=True, **_PLAIN, no_color="NO_COLOR" in os.environ or None)
 
 
 def friendly(fn: F) -> F:
@@ -128,7 +134,7 @@ class SamplingProgress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%"),
                 TimeElapsedColumn(),

@@ -65,6 +65,7 @@ def priors(workspace: WorkspaceArg = Path(".")) -> None:
     from rich.table import Table
 
     from forecast.elicit import DEFAULT_PRIOR, describe, fit
+    from forecast.report.terminal import show
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
@@ -86,7 +87,7 @@ def priors(workspace: WorkspaceArg = Path(".")) -> None:
                 "(nobody)", target, "default prior", _pct(lo), _pct(mid), _pct(hi),
                 _pct(DEFAULT_PRIOR.mean()),
             )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
 
 
 @app.command()
@@ -103,6 +104,7 @@ def run(
 
     from forecast.inference import ensure_run
     from forecast.posterior import forecast_table
+    from forecast.report.terminal import show
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
@@ -118,7 +120,7 @@ def run(
             row.id, _pct(row.prior), _pct(row.posterior), f"{_pct(row.lo)} - {_pct(row.hi)}",
             f"{row.rhat:.3f}", f"{row.ess_bulk:.0f}/{row.ess_tail:.0f}",
         )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
     stderr().print(f"stored in {result.path}", markup=False)
     _diagnostics_note(result.diagnostics, strict)
 
@@ -138,6 +140,7 @@ def joint(
     from forecast.inference import ensure_run
     from forecast.posterior import joint as joint_of
     from forecast.posterior import same_question
+    from forecast.report.tables import shorten
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
@@ -152,8 +155,10 @@ def joint(
         typer.echo(json.dumps({**asdict(j), "run_id": result.run_id}, indent=2))
         return
     out = stdout()
-    out.print(f"A = {a}: {qa.title}", markup=False)
-    out.print(f"B = {b}: {qb.title}", markup=False)
+    # off a terminal one line each, titles cut: the numbers below stay readable
+    for name, q in (("A", qa), ("B", qb)):
+        title = q.title if out.is_terminal else shorten(q.title, 100)
+        out.print(f"{name} = {q.id}: {title}", markup=False)
     rows = [
         ("P(A)", j.p_a), ("P(B)", j.p_b), ("P(A and B)", j.p_ab),
         ("P(A | B)", j.p_a_given_b), ("P(B | A)", j.p_b_given_a),
@@ -305,6 +310,8 @@ def whatif(
 
     from rich.table import Table
 
+    from forecast.report.terminal import show
+
     table = Table(title="What if (nothing was written)", title_justify="left")
     for col in ("question", "before", "after", "change", "after 90% interval"):
         table.add_column(col, justify="left" if col == "question" else "right")
@@ -315,5 +322,5 @@ def whatif(
             qid, _pct(b["posterior"]), _pct(a["posterior"]),
             f"{100 * change:+.1f} pts", f"{_pct(a['lo'])} - {_pct(a['hi'])}",
         )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
     _diagnostics_note(diag, strict=False)
