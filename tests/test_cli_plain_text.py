@@ -169,3 +169,30 @@ def test_other_piped_tables_fit_and_keep_their_numbers(long_ws, args):
     assert not any(re.search(r"\d…|…%", line) for line in lines)
     # long text is cut on its row's line, not wrapped onto lines of its own
     assert all("…" in line for line in lines if "word word" in line), result.stdout
+
+
+def test_pytensor_blas_warning_is_silenced_in_the_cli_and_only_it(tmp_path):
+    import subprocess
+    import sys
+
+    root = write_workspace(tmp_path / "ws", FILES)
+    script = """
+import warnings
+from typer.testing import CliRunner
+from forecast.cli import app
+{setup}
+import pytensor
+pytensor.config.blas__ldflags  # computed on first use: warns when no BLAS is found
+# what it says where no BLAS is found (emitted here too, for machines that have one)
+warnings.warn("PyTensor could not link to a BLAS installation. Operations ...", UserWarning)
+warnings.warn("another warning", UserWarning)
+"""
+    setup = f"CliRunner().invoke(app, ['validate', {str(root)!r}])"
+    base = subprocess.run([sys.executable, "-c", script.format(setup="")],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    cli = subprocess.run([sys.executable, "-c", script.format(setup=setup)],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert base.returncode == 0 and cli.returncode == 0, base.stderr + cli.stderr
+    assert "could not link to a BLAS" in base.stderr
+    assert "could not link to a BLAS" not in cli.stderr
+    assert "another warning" in cli.stderr  # only that one warning is silenced

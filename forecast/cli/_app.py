@@ -94,6 +94,20 @@ def _root(
     ] = False,
 ) -> None:
     """Bayesian forecasts of diplomatic summit outcomes from analyst priors and coded evidence."""
+    quiet_blas_warning()
+
+
+def quiet_blas_warning() -> None:
+    """Silence PyTensor's "could not link to a BLAS" warning, and only that one.
+
+    It is about PyTensor's build, says nothing about a forecast, and comes on
+    some runs only (when a graph is first compiled); every other warning stays.
+    """
+    import warnings
+
+    warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
+    )
 
 
 # Shared argument types, so every command spells them the same way.
