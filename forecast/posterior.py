@@ -67,10 +67,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     """One row per question.
 
-    Columns: ``id, title, prior, posterior, lo, hi, change, rhat, ess_bulk,
-    ess_tail, outcome`` where prior = E[prob_prior], posterior = E[prob]
-    (the forecast P(y=1)), lo/hi the 90 % interval of prob, change =
-    posterior - prior, rhat/ess_* the diagnostics of ``prob`` for that
+    Columns: ``id, title, prior, posterior, lo, hi, change_from_prior, rhat,
+    ess_bulk, ess_tail, outcome`` where prior = E[prob_prior], posterior =
+    E[prob] (the forecast P(y=1)), lo/hi the 90 % interval of prob,
+    change_from_prior = posterior - prior (not the change since the previous
+    run: reports call that ``since_previous``), rhat/ess_* the diagnostics of ``prob`` for that
     question, outcome the resolution ("yes", "no", "annulled" or "").
     """
     import warnings
@@ -99,7 +100,7 @@ def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
                 "posterior": float(prob[:, i].mean()),
                 "lo": lo,
                 "hi": hi,
-                "change": float(prob[:, i].mean() - prior[:, i].mean()),
+                "change_from_prior": float(prob[:, i].mean() - prior[:, i].mean()),
                 # a constant draw (no uncertainty at all) has nothing to diagnose
                 "rhat": float(np.nan_to_num(rhat[i], nan=1.0)),
                 "ess_bulk": float(np.nan_to_num(bulk[i], nan=prob.shape[0])),

@@ -71,3 +71,18 @@ def test_explanation_fits_a_terminal(synthetic, width):
     assert max(len(line) for line in out.splitlines()) <= width
     for item in ("e1", "e2", "e3", "e4"):
         assert re.search(rf"\b{item}\b", out)
+
+
+def test_since_previous_and_change_from_prior_are_named_apart(tmp_path):
+    # the synthetic previous run was 8 points lower on the first question
+    ws, rep = report(tmp_path)
+    first = rep.forecasts.iloc[0]
+    assert first["since_previous"] == pytest.approx(0.08)
+    assert first["change_from_prior"] == pytest.approx(first["posterior"] - first["prior"])
+    assert "change" not in rep.forecasts.columns  # no bare "change" that could mean either
+    pipe = _console(force_terminal=False, width=80)
+    show(pipe, forecast_table(rep, pipe))
+    header, _, row = pipe.file.getvalue().splitlines()[:3]
+    cells = [c.strip() for c in header.split("|")]
+    assert "Since previous" in cells and "Change" not in cells
+    assert [c.strip() for c in row.split("|")][cells.index("Since previous")] == "+8.0 pts"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MAX_JOINTS = 4  # joint plots in one report: the most tied pairs sharing a driver
 
 FORECAST_COLUMNS = [
-    "id", "title", "prior", "posterior", "lo", "hi", "change", "rhat", "ess_bulk",
+    "id", "title", "prior", "posterior", "lo", "hi", "change_from_prior", "rhat", "ess_bulk",
     "ess_tail", "outcome", "previous", "since_previous", "moved_by", "moved_by_summary",
     "moved_by_shift", "flag",
 ]  # fmt: skip

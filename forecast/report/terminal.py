@@ -111,7 +111,9 @@ def forecast_table(report: Report, console: Console) -> Table:
         t.add_column("ID", no_wrap=True)
     t.add_column("Prior →\nForecast" if tty else "Prior → Forecast", justify="right", no_wrap=True)
     t.add_column("90%\ninterval" if tty else "90% interval", justify="right", no_wrap=True)
-    t.add_column("Change", justify="right", no_wrap=True)
+    # the change since the previous run (posteriors.csv: since_previous), not
+    # the forecast minus the prior (posteriors.csv: change_from_prior)
+    t.add_column("Since\nprevious" if tty else "Since previous", justify="right", no_wrap=True)
     t.add_column("Moved most by", overflow="fold", min_width=12 if tty else None,
                  max_width=None if tty else 72)  # fmt: skip
     t.add_column("Diag.", overflow="fold", no_wrap=not tty, max_width=12 if tty else None)
