@@ -55,6 +55,23 @@ def stderr() -> Console:
     return Console(stderr=True, **_PLAIN, no_color="NO_COLOR" in os.environ or None)
 
 
+def warn(message: str) -> None:
+    """One warning on stderr, as written."""
+    stderr().print(message, style="yellow", soft_wrap=True)
+
+
+def warn_workspace(ws: Any) -> None:
+    """The workspace's warnings (``path:line: warning: ...``), as validate lists them."""
+    for problem in ws.warnings:
+        warn(str(problem))
+
+
+def warn_run(run: Any) -> None:
+    """Say why a stored run was not reused, when that needs saying (a damaged run)."""
+    if getattr(run, "note", ""):
+        warn(f"warning: {run.note}")
+
+
 def friendly(fn: F) -> F:
     """Turn a ``ForecastError`` into a message on stderr and its exit status.
 

@@ -29,6 +29,8 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn_run,
+    warn_workspace,
 )
 from forecast.errors import DiagnosticsError, Problem, UsageError, WorkspaceError
 
@@ -108,6 +110,7 @@ def run(
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
+    warn_workspace(ws)
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress, reuse=False)
@@ -150,6 +153,7 @@ def joint(
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress)
+    warn_run(result)
     j = joint_of(result.idata, a, b)
     if as_json:
         typer.echo(json.dumps({**asdict(j), "run_id": result.run_id}, indent=2))

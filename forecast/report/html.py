@@ -146,6 +146,28 @@ def _banner(r: Report) -> str:
     )
 
 
+def _warnings(r: Report) -> str:
+    if not r.warnings:
+        return ""
+    items = "".join(f"<li><code>{esc(w)}</code></li>" for w in r.warnings)
+    n = len(r.warnings)
+    return (
+        f'<section class="banner warn" id="warnings"><strong>{n} warning{"s" * (n != 1)} '
+        "about the workspace files</strong>"
+        f'<ul class="small">{items}</ul><span class="small">The forecasts use the files as '
+        "they are; <code>forecast validate</code> lists the same lines.</span></section>"
+    )
+
+
+def default_prior_note() -> str:
+    from forecast.codebook import DEFAULT_PRIOR_SD
+
+    return (
+        "No analyst states a prior on this question: the default prior is used "
+        f"(log-odds Normal(0, {DEFAULT_PRIOR_SD:g}), centred on 50 %)."
+    )
+
+
 def _forecast_table(r: Report) -> str:
     rows = []
     for row in r.forecasts.to_dict("records"):
@@ -252,6 +274,8 @@ def _question(r: Report, q: Any, figures: Mapping[str, bytes]) -> str:
             + (f' · <span class="flag-bad">⚠ {esc(row["flag"])}</span>' if row["flag"] else "")
             + "</p>"
         )
+    if q.id in r.default_prior:
+        summary += f'<p class="small warn-note">⚠ {esc(default_prior_note())}</p>'
     res = ""
     if q.resolution is not None:
         note = f" — {esc(q.resolution.note)}" if q.resolution.note else ""
@@ -395,6 +419,7 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         _header(report)
         + "<main>"
         + _banner(report)
+        + _warnings(report)
         + _forecast_table(report)
         + "".join(_question(report, q, figures) for q in report.questions)
         + _joints(report, figures)
