@@ -83,3 +83,14 @@ def test_a_damaged_stored_run_is_named_when_sampled_anew(tmp_path):
     assert all(run.name in third.stderr for run in runs)
     fourth = runner.invoke(app, ["explain", "deal", "-w", str(ws)])
     assert "damaged" not in fourth.stderr  # the new run is reused: nothing to say
+
+
+def test_whatif_on_a_damaged_stored_run_says_so_and_still_answers(tmp_path):
+    ws = write_workspace(tmp_path / "ws", NO_PRIOR)
+    assert runner.invoke(app, ["run", str(ws)]).exit_code == 0
+    (stored,) = (ws / ".forecast" / "runs").iterdir()
+    (stored / "trace.nc").write_bytes(b"not a netcdf file")
+    result = runner.invoke(app, ["whatif", str(ws), "--bears-on", "deal", "--strength", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: stored run {stored.name} is damaged" in result.stderr
+    assert "deal" in result.stdout

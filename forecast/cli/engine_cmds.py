@@ -29,10 +29,11 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn,
     warn_run,
     warn_workspace,
 )
-from forecast.errors import DiagnosticsError, Problem, UsageError, WorkspaceError
+from forecast.errors import DiagnosticsError, Problem, RunError, UsageError, WorkspaceError
 
 
 def _pct(p: float) -> str:
@@ -291,9 +292,13 @@ def whatif(
 
     with SamplingProgress() as progress:
         stored = find_run(ws, run_key(ws, settings))
+        before_idata = None
         if stored is not None:
-            before_idata = stored.idata
-        else:
+            try:
+                before_idata = stored.idata
+            except RunError as exc:  # sampled anew below, in memory only: say so
+                warn(f"warning: stored run {stored.run_id} is damaged ({exc}); sampling it anew")
+        if before_idata is None:
             before_idata, _ = sample(ws, settings, progress)
         after_idata, diag = sample(after_ws, settings, progress)
     before = forecast_table(before_idata, ws).set_index("id")
