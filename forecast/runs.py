@@ -41,6 +41,7 @@ class Run:
     path: Path  # the run's folder
     manifest: dict[str, Any]
     sampled: bool = field(default=False, compare=False)  # sampled now, not reused
+    note: str = field(default="", compare=False)  # why it was sampled anew, when that needs saying
 
     @cached_property
     def idata(self) -> az.InferenceData:
@@ -181,6 +182,26 @@ def list_runs(ws: Workspace) -> list[Run]:
         return []
     found = [_read(p) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted((r for r in found if r is not None), key=lambda r: (r.created, r.run_id))
+
+
+def damaged_runs(ws: Workspace, key: str) -> list[str]:
+    """Run folders stored for this run key that cannot be read (manifest or trace lost).
+
+    A run id ends with the key's first 8 characters (and ``-N`` when several
+    were stored within one second), so a folder is known by its name alone.
+    """
+    folder = runs_dir(ws)
+    if not folder.is_dir():
+        return []
+    tag = f"-{key[:8]}"
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and (p.name.endswith(tag) or f"{tag}-" in p.name)
+        and _read(p) is None
+    )
 
 
 def find_run(ws: Workspace, key: str) -> Run | None:

@@ -26,6 +26,8 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn_run,
+    warn_workspace,
 )
 from forecast.errors import DiagnosticsError
 
@@ -61,7 +63,9 @@ def _run(ws: Any, seed: int | None, draws: int | None, chains: int | None, fresh
 
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
-        return ensure_run(ws, settings, progress=progress, reuse=not fresh)
+        run = ensure_run(ws, settings, progress=progress, reuse=not fresh)
+    warn_run(run)
+    return run
 
 
 def _strict(ok: bool, strict: bool) -> None:
@@ -114,6 +118,7 @@ def report(
     folder = out if out is not None else Path(ws.root) / ws.settings.output
     if not (json_out or no_files):
         check_writable(folder)  # before sampling, not after
+    warn_workspace(ws)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
@@ -167,6 +172,7 @@ def explain(
 
     ws = load_workspace(workspace)
     ws.question(question)  # an unknown id fails before any sampling
+    warn_workspace(ws)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     exp = build_explanation(ws, run.idata, question, run_id=run.run_id, ok=ok)
