@@ -1,6 +1,6 @@
 """Recording a question's resolution: in priors/questions.yaml and in the ledger.
 
-The file is edited with ruamel.yaml's round-trip mode, so its comments, key
+The file is edited under the workspace lock with ruamel.yaml's round-trip mode, so its comments, key
 order, quoting, folded text and indentation stay as the team wrote them; the
 new text is validated as a workspace before it replaces the file atomically.
 
@@ -22,6 +22,7 @@ from typing import Any
 from forecast.errors import UsageError, WorkspaceError
 from forecast.formats import parse_iso_date
 from forecast.io import atomic_write_text
+from forecast.lock import locked
 from forecast.workspace import (
     OUTCOMES,
     QUESTIONS_FILE,
@@ -206,6 +207,7 @@ def set_resolution_text(text: str, question: str, resolution: Resolution) -> str
     return _dump(yaml, data)
 
 
+@locked
 def resolve(
     root: str | Path,
     question: str,
@@ -218,6 +220,9 @@ def resolve(
 ) -> Resolved:
     """Record a resolution in ``priors/questions.yaml`` and in the ledger.
 
+    Holds the workspace lock (:mod:`forecast.lock`) from reading the file to
+    replacing it, so a concurrent ``evidence add`` or ``resolve`` waits.
+
     Raises
     ------
     UsageError
@@ -227,6 +232,8 @@ def resolve(
         The workspace (or the edited file) does not validate; nothing written.
     LedgerError
         The ledger is locked or damaged; nothing written.
+    LockError
+        Another command held the workspace lock too long; nothing written.
     """
     from forecast.ledger import open_ledger
 

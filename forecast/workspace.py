@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -56,6 +58,7 @@ from forecast.formats import (
     toml_line,
 )
 from forecast.io import atomic_write_bytes
+from forecast.lock import locked
 
 if TYPE_CHECKING:  # pandas is imported lazily: `forecast validate` must start fast
     import pandas as pd
@@ -344,6 +347,21 @@ def _fmt(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else repr(value)
 
 
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link that leads to no file is skipped."""
+    try:
+        path.resolve(strict=True)
+        reason = "does not lead to a file"
+    except RuntimeError:  # Python 3.11-3.12 raise this on a loop
+        reason = "is a loop of links"
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        reason = (
+            "is a loop of links" if loop else f"points to {os.readlink(path)!r}, which is missing"
+        )
+    return f"symbolic link {reason}: skipped; fix or remove it"
+
+
 class _Loader:
     """One pass over a workspace's files, collecting every problem."""
 
@@ -400,11 +418,13 @@ class _Loader:
         directory = self.root / folder
         if directory.is_dir():
             try:
-                found.update(
-                    f"{folder}/{p.name}"
-                    for p in directory.iterdir()
-                    if p.name.endswith(suffix) and not p.name.startswith(".") and p.is_file()
-                )
+                for p in directory.iterdir():
+                    if not p.name.endswith(suffix) or p.name.startswith("."):
+                        continue
+                    if p.is_file():
+                        found.add(f"{folder}/{p.name}")
+                    elif p.is_symlink():  # dangling, or a loop: is_file() says False
+                        self.warn(f"{folder}/{p.name}", 0, _broken_link(p))
             except OSError as exc:
                 self.error(folder, 0, f"cannot list the folder: {exc.strerror or exc}")
         prefix = folder + "/"
@@ -1482,6 +1502,7 @@ def evidence_file(ws: Workspace, file: str | None = None) -> str:
     return max(sorted(counts), key=lambda rel: counts[rel])
 
 
+@locked
 def add_evidence(
     root: str | Path, values: Mapping[str, str], file: str | None = None
 ) -> tuple[str, str]:

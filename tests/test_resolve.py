@@ -93,13 +93,17 @@ def test_re_resolution_needs_force_and_is_recorded_as_forced(ws):
     ],
 )
 def test_bad_resolutions_are_refused_and_nothing_is_written(ws, args, message):
-    before = {p: p.read_bytes() for p in ws.rglob("*") if p.is_file()}
+    def files() -> dict[Path, bytes]:  # the workspace's own files, not .forecast/
+        return {
+            p: p.read_bytes() for p in ws.rglob("*") if p.is_file() and ".forecast" not in p.parts
+        }
+
+    before = files()
     result = _resolve(ws, *args)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
-    after = {p: p.read_bytes() for p in ws.rglob("*") if p.is_file() and "ledger" not in p.name}
-    assert after == {p: b for p, b in before.items() if "ledger" not in p.name}
+    assert files() == before
 
 
 def test_a_flow_style_resolution_is_replaced_in_flow_style(tmp_path):
@@ -191,3 +195,36 @@ def test_any_note_reads_back_and_nothing_else_changes(tmp_path, note):
     assert (resolution.outcome, resolution.note) == ("yes", clean)
     kept = [line for line in difflib.ndiff(text.splitlines(), new.splitlines()) if line[:1] == "-"]
     assert kept == []  # only lines added
+
+
+def test_resolve_waits_for_the_workspace_lock_and_gives_up_clearly(ws, monkeypatch):
+    from forecast.lock import workspace_lock
+
+    monkeypatch.setenv("FORECAST_LOCK_TIMEOUT", "0.2")
+    before = (ws / "priors/questions.yaml").read_bytes()
+    import subprocess
+    import sys
+    import textwrap
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from forecast.lock import workspace_lock
+            with workspace_lock({str(ws)!r}):
+                print("held", flush=True)
+                time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = _resolve(ws, "deal", "yes", "--date", "2026-09-01")
+        assert result.exit_code == 2
+        assert "held the workspace lock" in result.output
+        assert (ws / "priors/questions.yaml").read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+    with workspace_lock(ws, timeout=5):
+        pass  # released when its holder died
+    assert _resolve(ws, "deal", "yes", "--date", "2026-09-01").exit_code == 0

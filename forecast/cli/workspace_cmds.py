@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli._app import WorkspaceArg, app, friendly, stderr, stdout
+from forecast.cli._app import WorkspaceArg, app, friendly, stderr, stdout, warn, warn_workspace
 from forecast.errors import UsageError
 
 
@@ -31,11 +31,9 @@ def validate(workspace: WorkspaceArg = Path(".")) -> None:
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
-    err = stderr()
-    for problem in ws.warnings:
-        err.print(str(problem), style="yellow", markup=False, soft_wrap=True)
+    warn_workspace(ws)
     for warning in overdue(ws):  # closed questions still waiting for `forecast resolve`
-        err.print(warning, style="yellow", markup=False, soft_wrap=True)
+        warn(warning)
     clusters = len({e.cluster for e in ws.evidence})
     stdout().print(
         f"ok: {_plural(len(ws.questions), 'question')}, {_plural(len(ws.drivers), 'driver')}, "
