@@ -28,7 +28,7 @@ from forecast.workspace import SOURCES_FILE, init_workspace, load_workspace
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PLACEHOLDERS = {"path/to/ws": "{ws}"}
-EDITS = ("evidence add", "init")  # commands that write workspace files
+EDITS = ("evidence add", "init", "resolve")  # commands that write workspace files
 SHELLS = ("", "console", "bash", "sh", "shell")
 
 
