@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: `forecast validate` must start f
     import pandas as pd
 
 Outcome = Literal["yes", "no", "annulled"]
-StatementKind = Literal["interval", "beta", "confidence", "words"]
+StatementKind = Literal["interval", "beta", "confidence", "words", "point"]
 Pooling = Literal["hierarchical", "direct"]
 
 
