@@ -27,14 +27,28 @@ from forecast.elicit import fit
 from forecast.errors import UsageError
 from forecast.workspace import Workspace
 
-# Weakly informative priors on how each analyst's statements relate to the
-# truth (hierarchical pooling). They hold an analyst near "calibrated" until a
-# track record says otherwise.
-ANALYST_PRIORS = {
-    "bias_sd": 0.5,  # bias beta_a ~ Normal(0, 0.5): a shift of ~12 points at p=0.5 is plausible
-    "log_compression_sd": 0.3,  # log gamma_a ~ Normal(0, 0.3): gamma within ~0.55-1.8
-    "noise_sd": 0.5,  # noise tau_a ~ HalfNormal(0.5): extra scatter beyond the stated spread
+# Hierarchical pooling: weakly informative hyperpriors. Every analyst's bias,
+# compression and noise is drawn from a group distribution whose centre and
+# spread are learned, so the track record of the whole team decides how to
+# combine them and an analyst with little record shrinks to the team.
+POOL_PRIORS = {
+    # the population of log-odds the analysts speak of: Normal(pop_mean, pop_sd)
+    "pop_mean_sd": 1.5,  # pop_mean ~ Normal(0, 1.5): base rates from ~5 % to ~95 %
+    "pop_sd_sd": 2.5,  # pop_sd ~ HalfNormal(2.5): from near-even questions to near-certain ones
+    # bias beta_a = bias_mean + bias_spread * z_a
+    "bias_mean_sd": 0.5,  # a team leaning ~12 points at p = 0.5 is plausible
+    "bias_spread_sd": 0.3,
+    # compression gamma_a = exp(lc_mean + lc_spread * z_a); gamma < 1: under-confident
+    "log_compression_mean_sd": 0.5,  # team compression within ~0.4-2.7
+    "log_compression_spread_sd": 0.2,
+    # noise tau_a = exp(ln_mean + ln_spread * z_a): scatter beyond the stated spread
+    "log_noise_mean_mu": float(np.log(0.5)),
+    "log_noise_mean_sd": 1.0,
+    "log_noise_spread_sd": 0.5,
 }
+# Statements are Student-t about what they speak of: a few wild or clipped
+# statements (0.01 where the team says 0.3) do not drag the pool.
+STATEMENT_NU = 5.0
 
 
 def corroborated(rho_items: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -132,12 +146,13 @@ def model_data(ws: Workspace) -> ModelData:
                 )
             prior_mu[t], prior_sigma[t] = stmt_mu[rows[0]], stmt_sigma[rows[0]]
 
-    # A driver's centre: the precision-weighted mean of what was stated about it.
+    # A driver's centre: the precision-weighted mean of what was stated about it
+    # (a bare probability, with no spread, counts as one of spread 0.5).
     driver_centre = np.zeros(len(drivers))
     for j in range(len(drivers)):
         rows = by_target.get(len(questions) + j, [])
         if rows:
-            prec = 1.0 / stmt_sigma[rows] ** 2
+            prec = 1.0 / np.maximum(stmt_sigma[rows], 0.5) ** 2
             driver_centre[j] = float(np.sum(prec * stmt_mu[rows]) / np.sum(prec))
 
     loadings = np.zeros((len(questions), len(drivers)))
@@ -233,27 +248,13 @@ def build_model(ws: Workspace | ModelData):
         # theta_prior_q = theta0_q + sum_d B_qd (z0_d - m_d): a question's prior
         # is its own part plus its drivers' prior spread, shared across questions.
         B = d.loadings
-        if d.pooling == "hierarchical":
+        if d.pooling == "hierarchical" and len(d.stmt_mu):
+            theta0, z0 = _pooled_priors(d, nq, nd)
+            theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
+        elif d.pooling == "hierarchical":  # nobody stated anything
             theta0 = pm.Normal("theta0", 0.0, DEFAULT_PRIOR_SD, dims="question")
             z0 = pm.Normal("z_prior", 0.0, DEFAULT_PRIOR_SD, dims="driver")
             theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
-            if len(d.stmt_mu):
-                # Each statement is data about the prior it speaks of (supra-Bayesian).
-                bias = pm.Normal("bias", 0.0, ANALYST_PRIORS["bias_sd"], dims="analyst")
-                log_c = pm.Normal(
-                    "log_compression", 0.0, ANALYST_PRIORS["log_compression_sd"], dims="analyst"
-                )
-                compression = pm.Deterministic("compression", pt.exp(log_c), dims="analyst")
-                noise = pm.HalfNormal("noise", ANALYST_PRIORS["noise_sd"], dims="analyst")
-                target = pt.concatenate([theta_prior, z0])[d.stmt_target]
-                a = d.stmt_analyst
-                pm.Normal(
-                    "stated",
-                    mu=compression[a] * target + bias[a],
-                    sigma=pt.sqrt(d.stmt_sigma**2 + noise[a] ** 2),
-                    observed=d.stmt_mu,
-                    dims="statement",
-                )
         else:
             # The stated prior is the question's prior as a whole: its variance is
             # split between the question's own part and its drivers, so the
@@ -311,6 +312,61 @@ def build_model(ws: Workspace | ModelData):
         if len(d.resolved):
             pm.Bernoulli("outcome", logit_p=theta[d.resolved], observed=d.outcomes, dims="resolved")
     return model
+
+
+def _pooled_priors(d: ModelData, nq: int, nd: int):
+    """Hierarchical pooling: statements are data about what they speak of.
+
+    Question and driver log-odds come from one learned population
+    ``Normal(pop_mean, pop_sd)``; analyst a's statement on target t is
+
+        m_at ~ StudentT(nu, gamma_a * theta_t + beta_a, sqrt(s_at^2 + tau_a^2))
+
+    with ``beta_a``, ``log gamma_a``, ``log tau_a`` drawn from group
+    distributions whose centres and spreads are learned. All non-centred.
+    Returns ``(theta0, z0)``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    P = POOL_PRIORS
+    pop_mean = pm.Normal("pop_mean", 0.0, P["pop_mean_sd"])
+    pop_sd = pm.HalfNormal("pop_sd", P["pop_sd_sd"])
+    theta0_z = pm.Normal("theta0_z", 0.0, 1.0, dims="question")
+    theta0 = pm.Deterministic("theta0", pop_mean + pop_sd * theta0_z, dims="question")
+    z0_z = pm.Normal("z_prior_z", 0.0, 1.0, dims="driver")
+    z0 = pm.Deterministic("z_prior", pop_mean + pop_sd * z0_z, dims="driver")
+
+    def group(name, centre_mu, centre_sd, spread_sd):
+        centre = pm.Normal(f"{name}_mean", centre_mu, centre_sd)
+        spread = pm.HalfNormal(f"{name}_spread", spread_sd)
+        own = pm.Normal(f"{name}_z", 0.0, 1.0, dims="analyst")
+        return centre, centre + spread * own
+
+    bias_mean, bias = group("bias", 0.0, P["bias_mean_sd"], P["bias_spread_sd"])
+    bias = pm.Deterministic("bias", bias, dims="analyst")
+    lc_mean, log_c = group(
+        "log_compression", 0.0, P["log_compression_mean_sd"], P["log_compression_spread_sd"]
+    )
+    pm.Deterministic("compression_mean", pt.exp(lc_mean))
+    compression = pm.Deterministic("compression", pt.exp(log_c), dims="analyst")
+    ln_mean, log_n = group(
+        "log_noise", P["log_noise_mean_mu"], P["log_noise_mean_sd"], P["log_noise_spread_sd"]
+    )
+    pm.Deterministic("noise_mean", pt.exp(ln_mean))
+    noise = pm.Deterministic("noise", pt.exp(log_n), dims="analyst")
+
+    target = pt.concatenate([theta0 + pt.dot(d.loadings, z0 - d.driver_centre), z0])
+    a = d.stmt_analyst
+    pm.StudentT(
+        "stated",
+        nu=STATEMENT_NU,
+        mu=compression[a] * target[d.stmt_target] + bias[a],
+        sigma=pt.sqrt(d.stmt_sigma**2 + noise[a] ** 2),
+        observed=d.stmt_mu,
+        dims="statement",
+    )
+    return theta0, z0
 
 
 def with_settings(ws: Workspace, **changes) -> Workspace:
