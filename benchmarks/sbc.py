@@ -1,10 +1,12 @@
 """Simulation-based calibration of the hierarchical pool.
 
-Each round draws a whole world from the engine's own prior (population of
-question log-odds, analysts' bias, compression and noise, statements,
-outcomes), writes the statements into a workspace (bare ``{p}`` statements
-for the first analyst, 90 % intervals of log-odds sd 0.5 for the others),
-resolves some questions, samples it with ``forecast.inference.sample`` and
+Each round writes random statements into a workspace (log-odds drawn from
+Normal(-0.3, 1.5); bare ``{p}`` statements for the first analyst, 90 %
+intervals of log-odds sd 0.5 for the others), draws a world from the engine's
+own prior given them (each analyst's offset and slope, each statement's
+value within its stated spread, hence each question's log-odds ``theta``,
+and the outcomes), resolves the first ``--resolved`` questions with the
+drawn outcomes, samples the workspace with ``forecast.inference.sample`` and
 asks whether the 90 % interval of ``prob`` holds the simulated truth
 ``sigmoid(theta)``. If the engine is right, about 90 % of intervals do.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -81,29 +84,18 @@ def one_round(seed: int, n_questions: int, n_analysts: int, resolved: int, setti
     from forecast.inference import sample
     from forecast.model import build_model, model_data
 
-    # the prior predictive of a workspace of the same shape (its statements'
-    # values do not matter to the prior; their kinds and spreads do)
-    blank = _workspace(
-        n_questions,
-        n_analysts,
-        resolved,
-        np.zeros((n_analysts, n_questions)),
-        np.zeros(n_questions, dtype=int),
-        settings,
-    )
-    data = model_data(blank)
+    rng = np.random.default_rng(seed)
+    stated = rng.normal(-0.3, 1.5, (n_analysts, n_questions))
+    shown = _workspace(n_questions, n_analysts, 0, stated, np.zeros(n_questions), settings)
+    data = model_data(shown)
+    data = replace(data, resolved=np.arange(resolved), outcomes=np.zeros(resolved, dtype=int))
+    names = ["theta", "outcome"] if resolved else ["theta"]
     with build_model(data):
-        prior = pm.sample_prior_predictive(
-            draws=1, var_names=["theta", "stated", "outcome"] if resolved else ["theta", "stated"],
-            random_seed=seed,
-        )  # fmt: skip
+        prior = pm.sample_prior_predictive(draws=1, var_names=names, random_seed=seed)
     theta = prior.prior["theta"].values.reshape(-1)
-    stated_flat = prior.prior_predictive["stated"].values.reshape(-1)
-    stated = np.zeros((n_analysts, n_questions))
-    stated[data.stmt_analyst, data.stmt_target] = stated_flat
     outcomes = np.zeros(n_questions, dtype=int)
     if resolved:
-        outcomes[data.resolved] = prior.prior_predictive["outcome"].values.reshape(-1)
+        outcomes[:resolved] = prior.prior_predictive["outcome"].values.reshape(-1)
     ws = _workspace(n_questions, n_analysts, resolved, stated, outcomes, settings)
     idata, diag = sample(ws)
     prob = idata.posterior["prob"].values.reshape(-1, n_questions)

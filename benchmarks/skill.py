@@ -322,7 +322,7 @@ def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray
     info = {"seconds": seconds, "ok": diag.ok, "divergences": diag.divergences}
     info["max_rhat"], info["min_ess"] = diag.max_rhat, min(diag.min_ess_bulk, diag.min_ess_tail)
     post = idata.posterior
-    for name in ("pop_mean", "pop_sd", "bias_mean", "compression_mean", "noise_mean"):
+    for name in ("offset_mean", "offset_spread", "slope_mean", "log_slope_spread"):
         if name in post:
             info[name] = float(post[name].mean())
     return out, info
@@ -428,8 +428,8 @@ def main() -> None:
     parser.add_argument("--sim-test", type=int, default=300)
     parser.add_argument("--sim-forecasters", type=int, default=30)
     parser.add_argument("--clip", type=float, default=0.01)
-    parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")

@@ -12,8 +12,9 @@ evidence clusters c and drivers d:
 
 ``m_d`` is the centre of driver d's stated prior, so a question's prior is
 centred where its analysts put it and the driver only adds shared spread.
-An analyst's statement on a question speaks of ``theta_prior_q = theta0_q +
-sum_d B_qd (z0_d - m_d)``, the question's prior as a whole.
+Under hierarchical pooling a target's prior log-odds is the average of its
+analysts' recalibrated statements, ``offset_a + slope_a * logit p``, with
+offsets and slopes learned from resolved questions (``_pooled_priors``).
 """
 
 from __future__ import annotations
@@ -27,28 +28,20 @@ from forecast.elicit import fit
 from forecast.errors import UsageError
 from forecast.workspace import Workspace
 
-# Hierarchical pooling: weakly informative hyperpriors. Every analyst's bias,
-# compression and noise is drawn from a group distribution whose centre and
-# spread are learned, so the track record of the whole team decides how to
-# combine them and an analyst with little record shrinks to the team.
+# Hierarchical pooling recalibrates each analyst's log-odds linearly,
+# ``offset_a + slope_a * logit p``, and averages them (Turner et al. 2014).
+# Offsets and log-slopes are drawn from team distributions whose centres and
+# spreads are learned from resolved questions, so an analyst with little
+# record shrinks to the team. With no record they stay near "calibrated":
+# the pool is then the mean log-odds, widened by this prior uncertainty.
 POOL_PRIORS = {
-    # the population of log-odds the analysts speak of: Normal(pop_mean, pop_sd)
-    "pop_mean_sd": 1.5,  # pop_mean ~ Normal(0, 1.5): base rates from ~5 % to ~95 %
-    "pop_sd_sd": 2.5,  # pop_sd ~ HalfNormal(2.5): from near-even questions to near-certain ones
-    # bias beta_a = bias_mean + bias_spread * z_a
-    "bias_mean_sd": 0.5,  # a team leaning ~12 points at p = 0.5 is plausible
-    "bias_spread_sd": 0.3,
-    # compression gamma_a = exp(lc_mean + lc_spread * z_a); gamma < 1: under-confident
-    "log_compression_mean_sd": 0.5,  # team compression within ~0.4-2.7
-    "log_compression_spread_sd": 0.2,
-    # noise tau_a = exp(ln_mean + ln_spread * z_a): scatter beyond the stated spread
-    "log_noise_mean_mu": float(np.log(0.5)),
-    "log_noise_mean_sd": 1.0,
-    "log_noise_spread_sd": 0.5,
+    "offset_mean_sd": 0.3,  # team offset ~ Normal(0, 0.3): ~7 points at p = 0.5
+    "offset_spread_sd": 0.5,  # one analyst's lean ~1 log-odds off the team is plausible
+    "log_slope_mean_sd": 0.3,  # team slope within ~0.6-1.6 (> 1: extremize the average)
+    "log_slope_spread_sd": 0.2,
 }
-# Statements are Student-t about what they speak of: a few wild or clipped
-# statements (0.01 where the team says 0.3) do not drag the pool.
-STATEMENT_NU = 5.0
+# A bare probability counts, for a driver's centre, as a statement of this spread.
+POINT_SD_FOR_CENTRE = 0.5
 
 
 def corroborated(rho_items: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -109,9 +102,8 @@ class ModelData:
 
     @property
     def observed(self) -> bool:
-        """Whether anything is observed, i.e. whether NUTS is needed."""
-        hier = self.pooling == "hierarchical" and len(self.stmt_mu) > 0
-        return bool(hier or len(self.resolved))
+        """Whether anything is observed (a resolved question), i.e. whether NUTS is needed."""
+        return bool(len(self.resolved))
 
 
 def model_data(ws: Workspace) -> ModelData:
@@ -144,6 +136,14 @@ def model_data(ws: Workspace) -> ModelData:
                     f"{targets[t]!r} has statements from {who}; use pooling = "
                     f'"hierarchical" in forecast.toml [model], or keep one statement'
                 )
+            if stmt_sigma[rows[0]] == 0:
+                s = stmts[rows[0]]
+                raise UsageError(
+                    f"{s.path}:{s.line}: {targets[t]}: a bare {{p: {s.p:g}}} has no spread, and "
+                    'pooling = "direct" takes the prior as it is; give an interval '
+                    "{p, lo, hi} or a confidence {p, confidence: medium}, or use "
+                    'pooling = "hierarchical"'
+                )
             prior_mu[t], prior_sigma[t] = stmt_mu[rows[0]], stmt_sigma[rows[0]]
 
     # A driver's centre: the precision-weighted mean of what was stated about it
@@ -152,7 +152,7 @@ def model_data(ws: Workspace) -> ModelData:
     for j in range(len(drivers)):
         rows = by_target.get(len(questions) + j, [])
         if rows:
-            prec = 1.0 / np.maximum(stmt_sigma[rows], 0.5) ** 2
+            prec = 1.0 / np.maximum(stmt_sigma[rows], POINT_SD_FOR_CENTRE) ** 2
             driver_centre[j] = float(np.sum(prec * stmt_mu[rows]) / np.sum(prec))
 
     loadings = np.zeros((len(questions), len(drivers)))
@@ -242,6 +242,7 @@ def build_model(ws: Workspace | ModelData):
         "cluster": list(d.clusters),
         "statement": list(range(len(d.stmt_mu))),
         "resolved": [d.questions[i] for i in d.resolved],
+        "unstated": [d.targets[i] for i in np.setdiff1d(np.arange(nq + nd), d.stmt_target)],
     }
     with pm.Model(coords=coords) as model:
         # --- prior log-odds of questions and drivers --------------------------
@@ -249,8 +250,8 @@ def build_model(ws: Workspace | ModelData):
         # is its own part plus its drivers' prior spread, shared across questions.
         B = d.loadings
         if d.pooling == "hierarchical" and len(d.stmt_mu):
-            theta0, z0 = _pooled_priors(d, nq, nd)
-            theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
+            theta0, z0, driver_spread = _pooled_priors(d, nq, nd)
+            theta_prior = theta0 + pt.dot(B, driver_spread)
         elif d.pooling == "hierarchical":  # nobody stated anything
             theta0 = pm.Normal("theta0", 0.0, DEFAULT_PRIOR_SD, dims="question")
             z0 = pm.Normal("z_prior", 0.0, DEFAULT_PRIOR_SD, dims="driver")
@@ -315,58 +316,52 @@ def build_model(ws: Workspace | ModelData):
 
 
 def _pooled_priors(d: ModelData, nq: int, nd: int):
-    """Hierarchical pooling: statements are data about what they speak of.
+    """Hierarchical pooling: the average of the analysts' recalibrated log-odds.
 
-    Question and driver log-odds come from one learned population
-    ``Normal(pop_mean, pop_sd)``; analyst a's statement on target t is
-
-        m_at ~ StudentT(nu, gamma_a * theta_t + beta_a, sqrt(s_at^2 + tau_a^2))
-
-    with ``beta_a``, ``log gamma_a``, ``log tau_a`` drawn from group
-    distributions whose centres and spreads are learned. All non-centred.
-    Returns ``(theta0, z0)``.
+    Statement i of analyst a on target t is ``L_i ~ Normal(m_i, s_i)`` (its
+    logit-normal; ``s_i = 0`` for a bare probability), recalibrated to
+    ``offset_a + slope_a * L_i``; a target's prior log-odds is the mean of its
+    recalibrated statements. A target nobody stated gets the default
+    ``Normal(0, 1.6)``. Returns ``(theta0, z0, driver_spread)``: the pooled
+    prior log-odds of questions and drivers, and each driver's deviation from
+    its own centre (the part of its prior spread it shares with the questions
+    loading on it).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     P = POOL_PRIORS
-    pop_mean = pm.Normal("pop_mean", 0.0, P["pop_mean_sd"])
-    pop_sd = pm.HalfNormal("pop_sd", P["pop_sd_sd"])
-    theta0_z = pm.Normal("theta0_z", 0.0, 1.0, dims="question")
-    theta0 = pm.Deterministic("theta0", pop_mean + pop_sd * theta0_z, dims="question")
-    z0_z = pm.Normal("z_prior_z", 0.0, 1.0, dims="driver")
-    z0 = pm.Deterministic("z_prior", pop_mean + pop_sd * z0_z, dims="driver")
+    nt = nq + nd
 
-    def group(name, centre_mu, centre_sd, spread_sd):
-        centre = pm.Normal(f"{name}_mean", centre_mu, centre_sd)
+    def group(name, centre_sd, spread_sd):
+        centre = pm.Normal(f"{name}_mean", 0.0, centre_sd)
         spread = pm.HalfNormal(f"{name}_spread", spread_sd)
         own = pm.Normal(f"{name}_z", 0.0, 1.0, dims="analyst")
         return centre, centre + spread * own
 
-    bias_mean, bias = group("bias", 0.0, P["bias_mean_sd"], P["bias_spread_sd"])
-    bias = pm.Deterministic("bias", bias, dims="analyst")
-    lc_mean, log_c = group(
-        "log_compression", 0.0, P["log_compression_mean_sd"], P["log_compression_spread_sd"]
-    )
-    pm.Deterministic("compression_mean", pt.exp(lc_mean))
-    compression = pm.Deterministic("compression", pt.exp(log_c), dims="analyst")
-    ln_mean, log_n = group(
-        "log_noise", P["log_noise_mean_mu"], P["log_noise_mean_sd"], P["log_noise_spread_sd"]
-    )
-    pm.Deterministic("noise_mean", pt.exp(ln_mean))
-    noise = pm.Deterministic("noise", pt.exp(log_n), dims="analyst")
+    _, offset = group("offset", P["offset_mean_sd"], P["offset_spread_sd"])
+    offset = pm.Deterministic("offset", offset, dims="analyst")
+    ls_mean, log_slope = group("log_slope", P["log_slope_mean_sd"], P["log_slope_spread_sd"])
+    pm.Deterministic("slope_mean", pt.exp(ls_mean))
+    slope = pm.Deterministic("slope", pt.exp(log_slope), dims="analyst")
 
-    target = pt.concatenate([theta0 + pt.dot(d.loadings, z0 - d.driver_centre), z0])
-    a = d.stmt_analyst
-    pm.StudentT(
-        "stated",
-        nu=STATEMENT_NU,
-        mu=compression[a] * target[d.stmt_target] + bias[a],
-        sigma=pt.sqrt(d.stmt_sigma**2 + noise[a] ** 2),
-        observed=d.stmt_mu,
-        dims="statement",
-    )
-    return theta0, z0
+    a, t = d.stmt_analyst, d.stmt_target
+    weight = 1.0 / np.bincount(t, minlength=nt)[t]  # each target's statements average
+    centre = offset[a] + slope[a] * d.stmt_mu
+    pooled = pt.inc_subtensor(pt.zeros(nt)[t], centre * weight)
+    spread = pt.zeros(nt)
+    if np.any(d.stmt_sigma > 0):
+        eps = pm.Normal("stated_z", 0.0, 1.0, dims="statement")
+        spread = pt.inc_subtensor(spread[t], slope[a] * d.stmt_sigma * eps * weight)
+    unstated = np.setdiff1d(np.arange(nt), t)
+    if len(unstated):
+        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated")
+        pooled = pt.set_subtensor(pooled[unstated], 0.0)
+        spread = pt.set_subtensor(spread[unstated], free)
+    prior = pooled + spread
+    theta0 = pm.Deterministic("theta0", prior[:nq], dims="question")
+    z0 = pm.Deterministic("z_prior", prior[nq:], dims="driver")
+    return theta0, z0, spread[nq:]
 
 
 def with_settings(ws: Workspace, **changes) -> Workspace:
