@@ -64,7 +64,7 @@ def test_without_outcomes_the_pool_stays_near_the_mean_log_odds():
 @pytest.mark.slow
 def test_the_track_record_sets_the_extremizing_not_a_fixed_prior():
     # Under-confident analysts: each states half the true log-odds, plus
-    # noise. 300 resolved questions should teach a team slope near 2, i.e.
+    # noise. 300 resolved questions should teach slopes near 2, i.e.
     # extremize the average by about 2 (the prior is centred on 1).
     rng = np.random.default_rng(5)
     n, true_c = 300, 0.5
@@ -73,9 +73,11 @@ def test_the_track_record_sets_the_extremizing_not_a_fixed_prior():
     stated = true_c * truth[None, :] + rng.normal(0, 0.3, (3, n))
     idata, diag = sample(point_workspace(stated, list(outcomes), draws=500, tune=500, chains=2))
     assert diag.method == "nuts" and diag.divergences == 0
-    slope = idata.posterior["slope_mean"].values.ravel()
-    assert 1.5 < slope.mean() < 2.6
-    assert (slope > 1.2).mean() > 0.95
+    # the analysts' slopes, averaged: the prior (centred on 1, sd 0.3 on the
+    # log scale) pulls them below 2, the record clearly above 1
+    slope = idata.posterior["slope"].mean("analyst").values.ravel()
+    assert 1.4 < slope.mean() < 2.6
+    assert (slope > 1.15).mean() > 0.95
 
 
 @pytest.mark.slow
