@@ -13,6 +13,10 @@ probability with a verbal confidence ``{p, confidence}``
 estimative word with a confidence ``{estimate, confidence}``
     the word's ICD-203 band is read as a central interval whose level is set
     by the confidence; ``mu`` is the band's centre on the logit scale.
+bare probability ``{p}``
+    ``mu = logit(p)``, ``sigma = 0``: the analyst gave no spread, so under
+    hierarchical pooling the statement's scatter is the analyst's noise,
+    learned from the record (``docs/model.md``).
 
 ``fitted_quantiles`` gives the 5/50/95 % probabilities back to the analyst so
 they can check the fit says what they meant.
@@ -91,6 +95,8 @@ def fit(statement: Statement, codebook: Codebook) -> LogitNormal:
         return LogitNormal(mu, sigma)
     if kind == "confidence":
         return LogitNormal(logit(statement.p), float(codebook.confidence_sd[statement.confidence]))
+    if kind == "point":
+        return LogitNormal(logit(statement.p), 0.0)
     if kind == "words":
         lo, hi = codebook.word_band(statement.word)
         level = float(codebook.confidence_levels[statement.confidence or "medium"])
@@ -108,4 +114,6 @@ def describe(statement: Statement) -> str:
         return f"Beta({s.a:g}, {s.b:g})"
     if s.kind == "confidence":
         return f"p={s.p:g}, {s.confidence} confidence"
+    if s.kind == "point":
+        return f"p={s.p:g}"
     return f"{s.word}, {s.confidence or 'medium'} confidence"

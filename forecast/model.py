@@ -12,8 +12,9 @@ evidence clusters c and drivers d:
 
 ``m_d`` is the centre of driver d's stated prior, so a question's prior is
 centred where its analysts put it and the driver only adds shared spread.
-An analyst's statement on a question speaks of ``theta_prior_q = theta0_q +
-sum_d B_qd (z0_d - m_d)``, the question's prior as a whole.
+Under hierarchical pooling a target's prior log-odds is the average of its
+analysts' recalibrated statements, ``offset_a + slope_a * logit p``, with
+offsets and slopes learned from resolved questions (``_pooled_priors``).
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ from forecast.elicit import fit
 from forecast.errors import UsageError
 from forecast.workspace import Workspace
 
-# Weakly informative priors on how each analyst's statements relate to the
-# truth (hierarchical pooling). They hold an analyst near "calibrated" until a
-# track record says otherwise.
-ANALYST_PRIORS = {
-    "bias_sd": 0.5,  # bias beta_a ~ Normal(0, 0.5): a shift of ~12 points at p=0.5 is plausible
-    "log_compression_sd": 0.3,  # log gamma_a ~ Normal(0, 0.3): gamma within ~0.55-1.8
-    "noise_sd": 0.5,  # noise tau_a ~ HalfNormal(0.5): extra scatter beyond the stated spread
+# Hierarchical pooling recalibrates each analyst's log-odds linearly,
+# ``offset_a + slope_a * logit p``, and averages them (Turner et al. 2014).
+# Offsets and log-slopes are drawn from team distributions whose centres and
+# spreads are learned from resolved questions, so an analyst with little
+# record shrinks to the team. With no record they stay near "calibrated":
+# the pool is then the mean log-odds, widened by this prior uncertainty.
+POOL_PRIORS = {
+    "offset_mean_sd": 0.3,  # team offset ~ Normal(0, 0.3): ~7 points at p = 0.5
+    "offset_spread_sd": 0.5,  # one analyst's lean ~1 log-odds off the team is plausible
+    "log_slope_mean_sd": 0.3,  # team slope within ~0.6-1.6 (> 1: extremize the average)
+    "log_slope_spread_sd": 0.2,
 }
+# A bare probability counts, for a driver's centre, as a statement of this spread.
+POINT_SD_FOR_CENTRE = 0.5
 
 
 def corroborated(rho_items: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -95,9 +102,8 @@ class ModelData:
 
     @property
     def observed(self) -> bool:
-        """Whether anything is observed, i.e. whether NUTS is needed."""
-        hier = self.pooling == "hierarchical" and len(self.stmt_mu) > 0
-        return bool(hier or len(self.resolved))
+        """Whether anything is observed (a resolved question), i.e. whether NUTS is needed."""
+        return bool(len(self.resolved))
 
 
 def model_data(ws: Workspace) -> ModelData:
@@ -130,14 +136,23 @@ def model_data(ws: Workspace) -> ModelData:
                     f"{targets[t]!r} has statements from {who}; use pooling = "
                     f'"hierarchical" in forecast.toml [model], or keep one statement'
                 )
+            if stmt_sigma[rows[0]] == 0:
+                s = stmts[rows[0]]
+                raise UsageError(
+                    f"{s.path}:{s.line}: {targets[t]}: a bare {{p: {s.p:g}}} has no spread, and "
+                    'pooling = "direct" takes the prior as it is; give an interval '
+                    "{p, lo, hi} or a confidence {p, confidence: medium}, or use "
+                    'pooling = "hierarchical"'
+                )
             prior_mu[t], prior_sigma[t] = stmt_mu[rows[0]], stmt_sigma[rows[0]]
 
-    # A driver's centre: the precision-weighted mean of what was stated about it.
+    # A driver's centre: the precision-weighted mean of what was stated about it
+    # (a bare probability, with no spread, counts as one of spread 0.5).
     driver_centre = np.zeros(len(drivers))
     for j in range(len(drivers)):
         rows = by_target.get(len(questions) + j, [])
         if rows:
-            prec = 1.0 / stmt_sigma[rows] ** 2
+            prec = 1.0 / np.maximum(stmt_sigma[rows], POINT_SD_FOR_CENTRE) ** 2
             driver_centre[j] = float(np.sum(prec * stmt_mu[rows]) / np.sum(prec))
 
     loadings = np.zeros((len(questions), len(drivers)))
@@ -227,33 +242,20 @@ def build_model(ws: Workspace | ModelData):
         "cluster": list(d.clusters),
         "statement": list(range(len(d.stmt_mu))),
         "resolved": [d.questions[i] for i in d.resolved],
+        "unstated": [d.targets[i] for i in np.setdiff1d(np.arange(nq + nd), d.stmt_target)],
     }
     with pm.Model(coords=coords) as model:
         # --- prior log-odds of questions and drivers --------------------------
         # theta_prior_q = theta0_q + sum_d B_qd (z0_d - m_d): a question's prior
         # is its own part plus its drivers' prior spread, shared across questions.
         B = d.loadings
-        if d.pooling == "hierarchical":
+        if d.pooling == "hierarchical" and len(d.stmt_mu):
+            theta0, z0, driver_spread = _pooled_priors(d, nq, nd)
+            theta_prior = theta0 + pt.dot(B, driver_spread)
+        elif d.pooling == "hierarchical":  # nobody stated anything
             theta0 = pm.Normal("theta0", 0.0, DEFAULT_PRIOR_SD, dims="question")
             z0 = pm.Normal("z_prior", 0.0, DEFAULT_PRIOR_SD, dims="driver")
             theta_prior = theta0 + pt.dot(B, z0 - d.driver_centre)
-            if len(d.stmt_mu):
-                # Each statement is data about the prior it speaks of (supra-Bayesian).
-                bias = pm.Normal("bias", 0.0, ANALYST_PRIORS["bias_sd"], dims="analyst")
-                log_c = pm.Normal(
-                    "log_compression", 0.0, ANALYST_PRIORS["log_compression_sd"], dims="analyst"
-                )
-                compression = pm.Deterministic("compression", pt.exp(log_c), dims="analyst")
-                noise = pm.HalfNormal("noise", ANALYST_PRIORS["noise_sd"], dims="analyst")
-                target = pt.concatenate([theta_prior, z0])[d.stmt_target]
-                a = d.stmt_analyst
-                pm.Normal(
-                    "stated",
-                    mu=compression[a] * target + bias[a],
-                    sigma=pt.sqrt(d.stmt_sigma**2 + noise[a] ** 2),
-                    observed=d.stmt_mu,
-                    dims="statement",
-                )
         else:
             # The stated prior is the question's prior as a whole: its variance is
             # split between the question's own part and its drivers, so the
@@ -311,6 +313,55 @@ def build_model(ws: Workspace | ModelData):
         if len(d.resolved):
             pm.Bernoulli("outcome", logit_p=theta[d.resolved], observed=d.outcomes, dims="resolved")
     return model
+
+
+def _pooled_priors(d: ModelData, nq: int, nd: int):
+    """Hierarchical pooling: the average of the analysts' recalibrated log-odds.
+
+    Statement i of analyst a on target t is ``L_i ~ Normal(m_i, s_i)`` (its
+    logit-normal; ``s_i = 0`` for a bare probability), recalibrated to
+    ``offset_a + slope_a * L_i``; a target's prior log-odds is the mean of its
+    recalibrated statements. A target nobody stated gets the default
+    ``Normal(0, 1.6)``. Returns ``(theta0, z0, driver_spread)``: the pooled
+    prior log-odds of questions and drivers, and each driver's deviation from
+    its own centre (the part of its prior spread it shares with the questions
+    loading on it).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    P = POOL_PRIORS
+    nt = nq + nd
+
+    def group(name, centre_sd, spread_sd):
+        centre = pm.Normal(f"{name}_mean", 0.0, centre_sd)
+        spread = pm.HalfNormal(f"{name}_spread", spread_sd)
+        own = pm.Normal(f"{name}_z", 0.0, 1.0, dims="analyst")
+        return centre, centre + spread * own
+
+    _, offset = group("offset", P["offset_mean_sd"], P["offset_spread_sd"])
+    offset = pm.Deterministic("offset", offset, dims="analyst")
+    ls_mean, log_slope = group("log_slope", P["log_slope_mean_sd"], P["log_slope_spread_sd"])
+    pm.Deterministic("slope_mean", pt.exp(ls_mean))
+    slope = pm.Deterministic("slope", pt.exp(log_slope), dims="analyst")
+
+    a, t = d.stmt_analyst, d.stmt_target
+    weight = 1.0 / np.bincount(t, minlength=nt)[t]  # each target's statements average
+    centre = offset[a] + slope[a] * d.stmt_mu
+    pooled = pt.inc_subtensor(pt.zeros(nt)[t], centre * weight)
+    spread = pt.zeros(nt)
+    if np.any(d.stmt_sigma > 0):
+        eps = pm.Normal("stated_z", 0.0, 1.0, dims="statement")
+        spread = pt.inc_subtensor(spread[t], slope[a] * d.stmt_sigma * eps * weight)
+    unstated = np.setdiff1d(np.arange(nt), t)
+    if len(unstated):
+        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated")
+        pooled = pt.set_subtensor(pooled[unstated], 0.0)
+        spread = pt.set_subtensor(spread[unstated], free)
+    prior = pooled + spread
+    theta0 = pm.Deterministic("theta0", prior[:nq], dims="question")
+    z0 = pm.Deterministic("z_prior", prior[nq:], dims="driver")
+    return theta0, z0, spread[nq:]
 
 
 def with_settings(ws: Workspace, **changes) -> Workspace:

@@ -18,7 +18,7 @@ Variables in ``idata.posterior`` (dims after ``chain, draw``), written by
 ``rho`` (cluster)           corroborated credibility 1 - prod(1 - rho_item)
 ``w`` (cluster)             the cluster's weight on the log-odds of what it bears on
 ``reliability`` (source)    each source's reliability
-``bias``, ``compression``, ``noise`` (analyst)  hierarchical pooling only
+``offset``, ``slope`` (analyst)  each analyst's recalibration, hierarchical pooling only
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: `forecast validate` must start f
     import pandas as pd
 
 Outcome = Literal["yes", "no", "annulled"]
-StatementKind = Literal["interval", "beta", "confidence", "words"]
+StatementKind = Literal["interval", "beta", "confidence", "words", "point"]
 Pooling = Literal["hierarchical", "direct"]
 
 
@@ -107,7 +107,7 @@ class Statement:
 
     Exactly the fields of its ``kind`` are set:
     ``interval``: p, lo, hi, level; ``beta``: a, b; ``confidence``: p, confidence;
-    ``words``: word (canonical ICD-203 word), confidence.
+    ``words``: word (canonical ICD-203 word), confidence; ``point``: p.
     """
 
     analyst: str
@@ -1043,7 +1043,7 @@ class _Loader:
             return None
         base = {"analyst": analyst, "target": target, "path": rel, "line": line}
         forms = (
-            "{p, lo, hi[, level]}, {beta: [a, b]}, {p, confidence}, "
+            "{p, lo, hi[, level]}, {beta: [a, b]}, {p, confidence}, {p}, "
             "{estimate, confidence} or an estimative word"
         )
         if node.kind == "scalar":
@@ -1078,6 +1078,7 @@ class _Loader:
             ("words", {"estimate", "confidence"}, {"estimate"}),
             ("interval", {"p", "lo", "hi", "level"}, {"p", "lo", "hi"}),
             ("confidence", {"p", "confidence"}, {"p", "confidence"}),
+            ("point", {"p"}, {"p"}),
         ):
             if required <= keys and keys <= form_keys:
                 return getattr(self, f"statement_{kind}")(rel, line, target, node, base)
@@ -1131,6 +1132,10 @@ class _Loader:
             )
             return None
         return Statement(kind="interval", p=p, lo=lo, hi=hi, level=level, **base)
+
+    def statement_point(self, rel, line, target, node, base) -> Statement | None:
+        p = self.probability(rel, target, node, "p")
+        return None if p is None else Statement(kind="point", p=p, **base)
 
     def statement_beta(self, rel, line, target, node, base) -> Statement | None:
         value = node.value["beta"]

@@ -178,7 +178,8 @@ def test_model_has_named_dims_for_everything():
     assert set(model.coords) >= {"question", "driver", "analyst", "source", "evidence", "cluster"}
     assert model.named_vars_to_dims["prob"] == ("question",)
     assert model.named_vars_to_dims["w"] == ("cluster",)
-    assert model.named_vars_to_dims["bias"] == ("analyst",)
+    assert model.named_vars_to_dims["offset"] == ("analyst",)
+    assert model.named_vars_to_dims["slope"] == ("analyst",)
     assert list(model.coords["analyst"]) == ["a", "b"]
 
 
@@ -217,8 +218,9 @@ def test_shared_driver_correlates_outcomes_in_the_direction_of_the_loadings(la, 
 
 def test_same_seed_same_numbers_and_another_seed_other_numbers():
     ws = workspace(
-        [question("q")],
-        statements=[interval("a", "q", 0.3, 0.1, 0.6), interval("b", "q", 0.5, 0.3, 0.7)],
+        [question("q"), question("r", outcome="yes")],  # a resolved question: NUTS
+        statements=[interval("a", "q", 0.3, 0.1, 0.6), interval("b", "q", 0.5, 0.3, 0.7),
+                    interval("a", "r", 0.6, 0.4, 0.8)],
         evidence=[item("E1", "q", 4.0)],
         draws=100, tune=100, chains=2,
     )  # fmt: skip
@@ -229,3 +231,12 @@ def test_same_seed_same_numbers_and_another_seed_other_numbers():
     other, _ = sample(workspace(ws.questions, ws.statements, ws.evidence, draws=100, tune=100,
                                 chains=2, seed=7))  # fmt: skip
     assert not np.array_equal(draws(first, "theta"), draws(other, "theta"))
+
+
+def test_direct_pooling_refuses_a_bare_probability():
+    from forecast.workspace import Statement
+
+    stmt = Statement("a", "q", "point", p=0.3, path="priors/a.yaml", line=3)
+    ws = workspace([question("q")], statements=[stmt], pooling="direct")
+    with pytest.raises(UsageError, match=r"priors/a.yaml:3: q: a bare \{p: 0.3\} has no spread"):
+        model_data(ws)

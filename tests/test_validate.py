@@ -161,8 +161,8 @@ CASES = [
      "confidence 'total' is not allowed"),
     ("bare-number-prior", DANA, "us-leverage: likely", "us-leverage: 0.7", f"{DANA}:5",
      "'0.7' is not a prior"),
-    ("incomplete-prior", OMAR, "{p: 0.6, confidence: low}", "{p: 0.6}", f"{OMAR}:2",
-     "keys p do not make a prior"),
+    ("incomplete-prior", OMAR, "{p: 0.6, confidence: low}", "{p: 0.6, lo: 0.4}", f"{OMAR}:2",
+     "do not make a prior"),
     ("mixed-prior-forms", OMAR, "{p: 0.6, confidence: low}", "{p: 0.6, beta: [1, 2]}",
      f"{OMAR}:2", "do not make a prior"),
     # --- dates and resolutions ---

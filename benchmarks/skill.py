@@ -1,0 +1,457 @@
+"""Out-of-sample skill of the engine's pool against simple pools.
+
+Scores (Brier, log loss; lower is better) on questions whose outcomes the
+pools did not see, for
+
+- ``mean``, ``median``: of the forecasters' probabilities;
+- ``mean log-odds``: ``sigmoid(mean logit p)``;
+- ``extremized``: ``sigmoid(k * mean logit p)``, ``k`` fitted by maximum
+  likelihood on the training questions' outcomes;
+- ``recalibrated``: a fast prototype in the style of Turner et al. (2014):
+  each forecaster's log-odds recalibrated linearly, ``a_j + b_j logit p``,
+  shrunk toward a shared ``(a, b)``, averaged; fitted by penalised maximum
+  likelihood on the training outcomes;
+- ``engine``: what ``forecast run`` forecasts. Each record is built into a
+  workspace (one question per question, one bare ``{p}`` statement per
+  forecaster and question, one analyst per forecaster), sampled by the
+  engine's own ``forecast.inference.sample``, and the forecast is the
+  posterior mean of ``prob``. ``engine, track record``: training questions
+  carry their outcomes; ``engine, no outcomes``: the same workspace with
+  nothing resolved.
+
+Records:
+
+(a) ``sim``: simulated forecasters with known bias, under- and
+    over-confidence, noise and partial information; each answers a random
+    subset of questions (at least three per question). Half the questions
+    train, half test.
+(b) ``pb``: PredictionBook (questions with three or more forecasters; each
+    forecaster's last forecast made before the question's deadline and its
+    resolution). Temporal split: the ``--pb-train`` questions resolved last
+    before ``--pb-cutoff`` train, the ``--pb-test`` resolved first after it
+    test.
+(c) ``gjp``: the 14 Good Judgment Project year-1 questions (each forecaster's
+    last forecast before the question closed). Too few questions to train
+    the engine: it runs with no outcomes; ``extremized`` and
+    ``recalibrated`` are fitted leaving the scored question out.
+
+Probabilities of exactly 0 or 1 (and anything beyond ``--clip``) are clipped
+to ``[clip, 1 - clip]`` before any pool sees them (default 0.01, the bound
+most forecasters on these sites use themselves). Paired differences
+(pool - baseline, per question) are shown with their standard errors; a
+negative difference means the pool scored better.
+
+    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "track-records"
+sys.path.insert(0, str(ROOT))
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+@dataclass
+class Record:
+    """Forecasts in long form and the questions they are about."""
+
+    name: str
+    forecasts: pd.DataFrame  # question, forecaster, p (clipped)
+    outcomes: pd.Series  # question -> 0/1
+    train: list  # question ids whose outcomes a pool may learn from
+    test: list  # question ids scored
+    note: str = ""
+
+
+# --- records -----------------------------------------------------------------
+
+
+def simulated(seed: int, n_train: int, n_test: int, n_forecasters: int, clip: float) -> Record:
+    """Forecasters with partial information, bias, miscalibration and noise.
+
+    The truth: ``theta_q = mu + sum_k x_qk`` with 10 independent signals.
+    Forecaster j sees each signal with probability ``f_j`` and forms the
+    calibrated forecast given what it saw, then distorts it: stated log-odds
+    ``c_j * calibrated + b_j + n_j * eps``; ``c_j < 1`` is under-confident,
+    ``c_j > 1`` over-confident. Rounded to 0.01 like real statements.
+    """
+    rng = np.random.default_rng(seed)
+    nq, k, mu, total_sd = n_train + n_test, 10, -0.6, 2.2
+    x = rng.normal(0.0, total_sd / np.sqrt(k), (nq, k))
+    theta = mu + x.sum(1)
+    y = (rng.random(nq) < sigmoid(theta)).astype(int)
+    f = rng.uniform(0.2, 0.7, n_forecasters)
+    c = np.exp(rng.normal(0.0, 0.45, n_forecasters))  # ~0.5 to ~2
+    b = rng.normal(0.2, 0.5, n_forecasters)
+    noise = rng.uniform(0.2, 1.2, n_forecasters)
+    answer = rng.uniform(0.1, 0.5, n_forecasters)
+    rows = []
+    for q in range(nq):
+        who = np.flatnonzero(rng.random(n_forecasters) < answer)
+        if len(who) < 3:
+            who = rng.choice(n_forecasters, 3, replace=False)
+        for j in who:
+            seen = rng.random(k) < f[j]
+            var_unseen = (total_sd**2 / k) * (~seen).sum()
+            calibrated = (mu + x[q, seen].sum()) / np.sqrt(1 + np.pi * var_unseen / 8)
+            stated = c[j] * calibrated + b[j] + noise[j] * rng.normal()
+            p = np.round(sigmoid(stated), 2)
+            rows.append((f"q{q}", f"f{j}", float(np.clip(p, clip, 1 - clip))))
+    forecasts = pd.DataFrame(rows, columns=["question", "forecaster", "p"])
+    ids = [f"q{q}" for q in range(nq)]
+    outcomes = pd.Series(y, index=ids)
+    note = (
+        f"{nq} questions ({n_train} train, {n_test} test), {n_forecasters} forecasters, "
+        f"{len(forecasts)} forecasts; base rate {y.mean():.2f}; seed {seed}"
+    )
+    return Record("sim", forecasts, outcomes, ids[:n_train], ids[n_train:], note)
+
+
+def predictionbook(path: Path, cutoff: str, n_train: int, n_test: int, clip: float) -> Record:
+    raw = pd.read_csv(path)
+    for col in ("timestamp", "open_time", "close_time", "resolve_time"):
+        raw[col] = pd.to_datetime(raw[col], utc=True, errors="coerce", format="ISO8601")
+    # the deadline: the earlier of the close (when it is a real date after the
+    # question opened) and the resolution
+    close = raw["close_time"].where(raw["close_time"] >= raw["open_time"], raw["resolve_time"])
+    deadline = np.minimum(close.values, raw["resolve_time"].values)
+    kept = raw[raw["timestamp"].values <= deadline]
+    last = kept.sort_values("timestamp").groupby(["question_id", "user_id"]).tail(1)
+    n = last.groupby("question_id")["user_id"].nunique()
+    last = last[last["question_id"].isin(n[n >= 3].index)]
+    qs = last.groupby("question_id").agg(t=("resolve_time", "first"), y=("outcome", "first"))
+    cut = pd.Timestamp(cutoff, tz="UTC")
+    train = qs[qs["t"] < cut].sort_values("t").tail(n_train)
+    test = qs[qs["t"] >= cut].sort_values("t").head(n_test)
+    use = last[last["question_id"].isin(list(train.index) + list(test.index))]
+    forecasts = pd.DataFrame(
+        {
+            "question": "pb" + use["question_id"].astype(str),
+            "forecaster": use["user_id"].astype(str),
+            "p": use["probability"].clip(clip, 1 - clip).values,
+        }
+    )
+    outcomes = pd.concat([train["y"], test["y"]])
+    outcomes.index = "pb" + outcomes.index.astype(str)
+    note = (
+        f"{len(n[n >= 3])} questions with >= 3 forecasters; train: the {len(train)} resolved "
+        f"last before {cutoff} (from {train['t'].min():%Y-%m-%d}), test: the {len(test)} "
+        f"resolved first after it (to {test['t'].max():%Y-%m-%d}); "
+        f"{forecasts['forecaster'].nunique()} forecasters, {len(forecasts)} forecasts; "
+        f"base rate train {train['y'].mean():.2f}, test {test['y'].mean():.2f}; "
+        f"{(use['probability'].isin([0, 1])).mean():.1%} of forecasts were exactly 0 or 1"
+    )
+    return Record(
+        "pb",
+        forecasts,
+        outcomes,
+        list("pb" + train.index.astype(str)),
+        list("pb" + test.index.astype(str)),
+        note,
+    )
+
+
+def gjp(path: Path, clip: float) -> Record:
+    raw = pd.read_csv(path)
+    raw["fcast_date"] = pd.to_datetime(raw["fcast_date"], format="mixed")
+    raw["date_closed"] = pd.to_datetime(raw["date_closed"], format="%m/%d/%y")
+    kept = raw[raw["fcast_date"] <= raw["date_closed"]]
+    last = kept.sort_values(["fcast_date", "forecast_id"]).groupby(["ifp_id", "user_id"]).tail(1)
+    forecasts = pd.DataFrame(
+        {
+            "question": "gjp" + last["ifp_id"].astype(str),
+            "forecaster": "u" + last["user_id"].astype(str),
+            "p": last["p_yes"].clip(clip, 1 - clip).values,
+        }
+    )
+    outcomes = last.groupby("ifp_id")["outcome"].first()
+    outcomes.index = "gjp" + outcomes.index.astype(str)
+    ids = list(outcomes.index)
+    note = (
+        f"{len(ids)} questions, {forecasts['forecaster'].nunique()} forecasters, "
+        f"{len(forecasts)} forecasts; base rate {outcomes.mean():.2f}; "
+        f"{(last['p_yes'].isin([0, 1])).mean():.1%} of forecasts were exactly 0 or 1"
+    )
+    return Record("gjp", forecasts, outcomes, [], ids, note)
+
+
+# --- simple pools ----------------------------------------------------------------
+
+
+def simple_pools(rec: Record, questions: list) -> dict[str, np.ndarray]:
+    f = rec.forecasts[rec.forecasts["question"].isin(questions)].copy()
+    f["l"] = logit(f["p"])
+    g = f.groupby("question")
+    return {
+        "mean": g["p"].mean().reindex(questions).values,
+        "median": g["p"].median().reindex(questions).values,
+        "mean log-odds": sigmoid(g["l"].mean().reindex(questions).values),
+    }
+
+
+def fit_extremizing(rec: Record, train: list) -> float:
+    from scipy.optimize import minimize_scalar
+
+    f = rec.forecasts[rec.forecasts["question"].isin(train)].copy()
+    f["l"] = logit(f["p"])
+    m = f.groupby("question")["l"].mean().reindex(train).values
+    y = rec.outcomes.reindex(train).values
+
+    def loss(k):
+        return -np.sum(y * _log_sigmoid(k * m) + (1 - y) * _log_sigmoid(-k * m))
+
+    return float(minimize_scalar(loss, bounds=(0.1, 10.0), method="bounded").x)
+
+
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def fit_recalibrated(rec: Record, train: list, shrink=(0.5, 0.3)):
+    """Turner et al. (2014) style: ``logit P = mean_j (a_j + b_j logit p_j)``.
+
+    ``a_j = a + da_j``, ``log b_j = log b + db_j``, with ``da ~ N(0, 0.5)``,
+    ``db ~ N(0, 0.3)`` as penalties (forecasters with little record shrink to
+    the group); ``(a, b)`` shared and free. Penalised maximum likelihood.
+    Returns a function of a list of questions giving probabilities.
+    """
+    from scipy.optimize import minimize
+
+    names = sorted(rec.forecasts["forecaster"].unique())
+    index = {n: i for i, n in enumerate(names)}
+    f = rec.forecasts[rec.forecasts["question"].isin(train)]
+    qi = pd.Index(train).get_indexer(f["question"])
+    fj = f["forecaster"].map(index).values
+    lp = logit(f["p"].values)
+    count = np.bincount(qi, minlength=len(train)).astype(float)
+    y = rec.outcomes.reindex(train).values
+    nf = len(names)
+
+    def unpack(x):
+        return x[0], x[1], x[2 : 2 + nf], x[2 + nf :]
+
+    def objective(x):
+        a, logb, da, db = unpack(x)
+        bj = np.exp(logb + db[fj])
+        terms = (a + da[fj]) + bj * lp
+        eta = np.bincount(qi, terms, minlength=len(train)) / count
+        s = sigmoid(eta)
+        nll = -np.sum(y * _log_sigmoid(eta) + (1 - y) * _log_sigmoid(-eta))
+        pen = 0.5 * np.sum(da**2) / shrink[0] ** 2 + 0.5 * np.sum(db**2) / shrink[1] ** 2
+        # gradient
+        r = (s - y) / count  # d nll / d eta_q, spread over its forecasts
+        rq = r[qi]
+        g_a = np.sum(rq)
+        g_logb = np.sum(rq * bj * lp)
+        g_da = np.bincount(fj, rq, minlength=nf) + da / shrink[0] ** 2
+        g_db = np.bincount(fj, rq * bj * lp, minlength=nf) + db / shrink[1] ** 2
+        return nll + pen, np.concatenate([[g_a, g_logb], g_da, g_db])
+
+    x0 = np.zeros(2 + 2 * nf)
+    x = minimize(objective, x0, jac=True, method="L-BFGS-B").x
+    a, logb, da, db = unpack(x)
+
+    def predict(questions: list) -> np.ndarray:
+        g = rec.forecasts[rec.forecasts["question"].isin(questions)]
+        qi2 = pd.Index(questions).get_indexer(g["question"])
+        fj2 = g["forecaster"].map(index).values
+        terms = (a + da[fj2]) + np.exp(logb + db[fj2]) * logit(g["p"].values)
+        eta = np.bincount(qi2, terms, minlength=len(questions)) / np.bincount(
+            qi2, minlength=len(questions)
+        )
+        return sigmoid(eta)
+
+    predict.params = {"a": float(a), "b": float(np.exp(logb))}
+    return predict
+
+
+# --- the engine --------------------------------------------------------------------
+
+
+def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray, dict]:
+    """The engine's forecast for the test questions (posterior mean of ``prob``)."""
+    from types import MappingProxyType
+
+    from forecast.inference import sample
+    from forecast.workspace import Analyst, Question, Resolution, Settings, Statement, Workspace
+
+    qids = list(rec.train) + list(rec.test)
+    train = set(rec.train)
+    questions = []
+    for q in qids:
+        outcome = "yes" if rec.outcomes[q] else "no"
+        res = Resolution(outcome) if (resolved and q in train) else None
+        questions.append(Question(q, q, drivers=MappingProxyType({}), resolution=res))
+    f = rec.forecasts[rec.forecasts["question"].isin(qids)]
+    by: dict[str, list[Statement]] = {}
+    for q, a, p in zip(f["question"], f["forecaster"], f["p"], strict=True):
+        by.setdefault(a, []).append(Statement(analyst=a, target=q, kind="point", p=float(p)))
+    ws = Workspace(
+        root=Path("."),
+        questions=tuple(questions),
+        drivers=(),
+        analysts=tuple(Analyst(a, a, tuple(s)) for a, s in by.items()),
+        sources=(),
+        evidence=(),
+        settings=Settings(**settings),
+    )
+    start = time.perf_counter()
+    idata, diag = sample(ws)
+    seconds = time.perf_counter() - start
+    prob = idata.posterior["prob"].mean(("chain", "draw"))
+    out = prob.sel(question=list(rec.test)).values
+    info = {"seconds": seconds, "ok": diag.ok, "divergences": diag.divergences}
+    info["max_rhat"], info["min_ess"] = diag.max_rhat, min(diag.min_ess_bulk, diag.min_ess_tail)
+    post = idata.posterior
+    for name in ("offset_mean", "offset_spread", "slope_mean", "log_slope_spread"):
+        if name in post:
+            info[name] = float(post[name].mean())
+    return out, info
+
+
+# --- scoring -----------------------------------------------------------------------
+
+
+def scores(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brier and log loss per question; a pool's output is kept within
+    [1e-9, 1 - 1e-9] so a certain forecast that fails costs 20.7, not infinity."""
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    brier = (p - y) ** 2
+    log = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return brier, log
+
+
+BASELINES = ("mean", "median", "mean log-odds", "extremized")
+
+
+def table(rec: Record, pools: dict[str, np.ndarray]) -> str:
+    y = rec.outcomes.reindex(rec.test).values
+    s = {k: scores(v, y) for k, v in pools.items()}
+    lines = [
+        f"### {rec.name}: {rec.note}",
+        "",
+        f"| pool | Brier | log loss | n = {len(y)} |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for k, (b, lg) in s.items():
+        lines.append(f"| {k} | {b.mean():.4f} | {lg.mean():.4f} | |")
+    lines.append("")
+    lines.append("Paired differences, pool - baseline (mean +- standard error; < 0: pool better)")
+    lines.append("")
+    heads = [b for b in BASELINES if b in s]
+    lines.append("| pool | score | " + " | ".join(heads) + " |")
+    lines.append("| --- | --- |" + " ---: |" * len(heads))
+    for k in pools:
+        if k in BASELINES:
+            continue
+        for idx, label in ((0, "Brier"), (1, "log")):
+            cells = []
+            for base in heads:
+                d = s[k][idx] - s[base][idx]
+                se = d.std(ddof=1) / np.sqrt(len(d))
+                cells.append(f"{d.mean():+.4f} +- {se:.4f}")
+            lines.append(f"| {k} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def evaluate(rec: Record, args, loqo: bool = False) -> str:
+    pools = simple_pools(rec, rec.test)
+    notes = []
+    if loqo:  # leave one question out: fit on the others, score the one
+        ext, rcl = [], []
+        for q in rec.test:
+            others = [o for o in rec.test if o != q]
+            k = fit_extremizing(rec, others)
+            m = simple_pools(rec, [q])["mean log-odds"]
+            ext.append(float(sigmoid(k * logit(m))[0]))
+            rcl.append(float(fit_recalibrated(rec, others)([q])[0]))
+        pools["extremized"] = np.array(ext)
+        pools["recalibrated"] = np.array(rcl)
+        notes.append("extremized and recalibrated: fitted leaving the scored question out")
+    else:
+        k = fit_extremizing(rec, rec.train)
+        pools["extremized"] = sigmoid(k * logit(pools["mean log-odds"]))
+        notes.append(f"extremizing factor fitted on train: {k:.2f}")
+        predict = fit_recalibrated(rec, rec.train)
+        pools["recalibrated"] = predict(rec.test)
+        notes.append("recalibrated: shared a = {a:.2f}, b = {b:.2f}".format(**predict.params))
+    if not args.no_engine:
+        settings = {
+            "draws": args.draws,
+            "tune": args.tune,
+            "chains": args.chains,
+            "seed": args.seed,
+            "pooling": "hierarchical",
+        }
+        runs = [("engine, no outcomes", False)]
+        if rec.train:
+            runs.insert(0, ("engine, track record", True))
+        for label, resolved in runs:
+            p, info = engine_pool(rec, resolved, settings)
+            pools[label] = p
+            extra = ", ".join(
+                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
+            )
+            notes.append(f"{label}: {extra}")
+    out = table(rec, pools)
+    return out + "\n\n" + "\n".join(f"- {n}" for n in notes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", default="sim,pb,gjp", help="comma-separated: sim, pb, gjp")
+    parser.add_argument("--pb", type=Path, default=DATA / "predictionbook.csv.gz")
+    parser.add_argument("--gjp", type=Path, default=DATA / "gjp-yr1-mini-binary.csv.gz")
+    parser.add_argument("--pb-cutoff", default="2016-01-01", help="temporal split date")
+    parser.add_argument("--pb-train", type=int, default=600, help="questions before the cutoff")
+    parser.add_argument("--pb-test", type=int, default=400, help="questions after the cutoff")
+    parser.add_argument("--sim-train", type=int, default=300)
+    parser.add_argument("--sim-test", type=int, default=300)
+    parser.add_argument("--sim-forecasters", type=int, default=30)
+    parser.add_argument("--clip", type=float, default=0.01)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")
+    args = parser.parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    for name in args.records.split(","):
+        start = time.perf_counter()
+        if name == "sim":
+            rec = simulated(
+                args.seed, args.sim_train, args.sim_test, args.sim_forecasters, args.clip
+            )
+            out = evaluate(rec, args)
+        elif name == "pb":
+            rec = predictionbook(args.pb, args.pb_cutoff, args.pb_train, args.pb_test, args.clip)
+            out = evaluate(rec, args)
+        elif name == "gjp":
+            out = evaluate(gjp(args.gjp, args.clip), args, loqo=True)
+        else:
+            raise SystemExit(f"unknown record {name!r}: use sim, pb or gjp")
+        print(out)
+        print(f"- {time.perf_counter() - start:.0f} s\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

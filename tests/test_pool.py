@@ -1,0 +1,105 @@
+"""Hierarchical pooling: what the pool does with and without a track record."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from forecast.elicit import logit, sigmoid
+from forecast.inference import sample
+from forecast.workspace import Analyst, Question, Resolution, Settings, Statement, Workspace
+
+
+def point_workspace(stated: np.ndarray, outcomes=None, **settings) -> Workspace:
+    """Analyst a states probability ``sigmoid(stated[a, q])`` on question q, bare."""
+    n_a, n_q = stated.shape
+    questions = tuple(
+        Question(
+            f"q{q}",
+            f"q{q}",
+            MappingProxyType({}),
+            resolution=None
+            if outcomes is None or outcomes[q] is None
+            else Resolution("yes" if outcomes[q] else "no"),
+        )
+        for q in range(n_q)
+    )
+    analysts = tuple(
+        Analyst(
+            f"a{a}",
+            f"a{a}",
+            tuple(
+                Statement(f"a{a}", f"q{q}", "point", p=sigmoid(float(stated[a, q])))
+                for q in range(n_q)
+            ),
+        )
+        for a in range(n_a)
+    )
+    return Workspace(Path("."), questions, (), analysts, (), (), Settings(**settings))
+
+
+def test_without_outcomes_the_pool_stays_near_the_mean_log_odds():
+    # three analysts, six open questions: the shipped workspace's shape.
+    # Nothing is observed, so the draws are exact (forward).
+    stated = logit_matrix([[0.45, 0.7, 0.2, 0.45, 0.1, 0.4], [0.15, 0.5, 0.33, 0.25, 0.3, 0.05],
+                           [0.3, 0.6, 0.25, 0.35, 0.2, 0.2]])  # fmt: skip
+    idata, diag = sample(point_workspace(stated, draws=2000, chains=2))
+    assert diag.method == "forward" and diag.ok
+    theta = idata.posterior["theta"].values.reshape(-1, 6)
+    pooled = idata.posterior["prob"].mean(("chain", "draw")).values
+    # the pooled log-odds are centred on the mean log-odds (team offset 0,
+    # slope 1 a priori) ...
+    np.testing.assert_allclose(np.median(theta, 0), stated.mean(0), atol=0.06)
+    # ... and the forecast is the mean log-odds moderated a little by the
+    # prior uncertainty about the team's calibration: toward 50 %, never past it
+    mean_log_odds = sigmoid_(stated.mean(0))
+    assert np.all(np.abs(pooled - 0.5) <= np.abs(mean_log_odds - 0.5) + 0.005)
+    assert np.max(np.abs(pooled - mean_log_odds)) < 0.05
+
+
+@pytest.mark.slow
+def test_the_track_record_sets_the_extremizing_not_a_fixed_prior():
+    # Under-confident analysts: each states half the true log-odds, plus
+    # noise. 300 resolved questions should teach slopes near 2, i.e.
+    # extremize the average by about 2 (the prior is centred on 1).
+    rng = np.random.default_rng(5)
+    n, true_c = 300, 0.5
+    truth = rng.normal(-0.5, 2.0, n)
+    outcomes = (rng.random(n) < sigmoid_(truth)).astype(int)
+    stated = true_c * truth[None, :] + rng.normal(0, 0.3, (3, n))
+    idata, diag = sample(point_workspace(stated, list(outcomes), draws=500, tune=500, chains=2))
+    assert diag.method == "nuts" and diag.divergences == 0
+    # the analysts' slopes, averaged: the prior (centred on 1, sd 0.3 on the
+    # log scale) pulls them below 2, the record clearly above 1
+    slope = idata.posterior["slope"].mean("analyst").values.ravel()
+    assert 1.4 < slope.mean() < 2.6
+    assert (slope > 1.15).mean() > 0.95
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_small():
+    # Worlds drawn from the model's own prior; 90 % intervals of prob must
+    # hold the simulated truth about 90 % of the time. 16 rounds x 6
+    # questions = 96 intervals: binomial sd 0.031, tolerance 3 sd.
+    spec = importlib.util.spec_from_file_location(
+        "sbc", Path(__file__).resolve().parents[1] / "benchmarks" / "sbc.py"
+    )
+    sbc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sbc)
+    settings = {"draws": 400, "tune": 400, "chains": 2, "seed": 3}
+    hits = [sbc.one_round(1000 + r, 6, 3, 3, settings)[0] for r in range(16)]
+    coverage = np.concatenate(hits).mean()
+    sd = np.sqrt(0.9 * 0.1 / 96)
+    assert 0.9 - 3 * sd < coverage < 0.9 + 3 * sd
+
+
+def logit_matrix(rows) -> np.ndarray:
+    return np.array([[logit(p) for p in row] for row in rows])
+
+
+def sigmoid_(x):
+    return 1 / (1 + np.exp(-np.asarray(x)))
