@@ -15,10 +15,11 @@ title (as in the Good Judgment Project release).
 The data model holds one prior per forecaster and question, so a forecaster
 who forecast a question several times is represented by the last forecast
 made on or before the question resolved (later ones are dropped: they could
-know the outcome). A bare probability says nothing about how sure the
-forecaster was, so it becomes ``{p, confidence: medium}``, the codebook's
-middle setting (log-odds sd 1.0); under hierarchical pooling each analyst's
-noise is learned from the resolved questions anyway. The data model keeps
+know the outcome). A probability alone becomes the data model's bare
+``{p}`` statement: it claims no spread of its own, and under hierarchical
+pooling each analyst's recalibration, learned from the resolved questions,
+is all the spread it gets (a made-up ``confidence`` would assert a
+certainty the record never stated). The data model keeps
 probabilities strictly between 0 and 1, so 0 and 1 are moved to
 :data:`CLIP` and ``1 - CLIP``. A row whose forecaster is empty or ``NULL``
 cannot be anyone's prior: it is counted and left out.
@@ -353,7 +354,7 @@ def _render(
         body = [f"analyst: {_q(who)}", "priors:"]
         for qid, (date, _line, p) in sorted(by_person[who], key=lambda x: order[x[0]]):
             when = f"  # {date.isoformat()}" if date else ""
-            body.append(f"  {_q(qid)}: {{p: {p:g}, confidence: medium}}{when}")
+            body.append(f"  {_q(qid)}: {{p: {p:g}}}{when}")
         out[f"priors/{stem}.yaml"] = "\n".join(body) + "\n"
     out["forecast.toml"] = (
         f"# Settings for the workspace imported from {file.name}.\n"

@@ -47,17 +47,17 @@ def test_a_small_log_by_hand(tmp_path):
     assert deal.title == "A deal is signed"
     assert (deal.resolution.outcome, str(deal.resolution.date)) == ("yes", "2026-08-01")
     assert w.question("visit").resolution is None
-    stated = {(s.analyst, s.target): (s.p, s.confidence) for s in w.statements}
+    stated = {(s.analyst, s.target): (s.p, s.kind) for s in w.statements}
     assert stated == {
-        ("Ana", "deal"): (0.6, "medium"),  # the last one before resolution; 0.95 came after
-        ("Ben", "deal"): (0.01, "medium"),
-        ("Ana", "visit"): (0.5, "medium"),
-        ("Ben", "visit"): (0.99, "medium"),
+        ("Ana", "deal"): (0.6, "point"),  # the last one before resolution; 0.95 came after
+        ("Ben", "deal"): (0.01, "point"),
+        ("Ana", "visit"): (0.5, "point"),
+        ("Ben", "visit"): (0.99, "point"),
     }
     assert (ws / "priors/ana.yaml").read_text() == (
         'analyst: "Ana"\npriors:\n'
-        '  "deal": {p: 0.6, confidence: medium}  # 2026-07-20\n'
-        '  "visit": {p: 0.5, confidence: medium}  # 2026-07-02\n'
+        '  "deal": {p: 0.6}  # 2026-07-20\n'
+        '  "visit": {p: 0.5}  # 2026-07-02\n'
     )
     with open_ledger(ws) as led:
         (res,) = led.resolutions()
