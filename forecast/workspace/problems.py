@@ -1,0 +1,371 @@
+"""Schema errors in the user's words, on the line they concern.
+
+:func:`check` validates what a file holds against a schema model and turns
+each pydantic error into a :class:`~forecast.errors.Problem`: the message is
+the field's :class:`~forecast.workspace.fields.Says` (or the model's
+``unknown`` / ``shape``) filled in with what the file says, and the line is
+found by following the error's location through the file's nodes.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Tag, ValidationError
+
+from forecast.errors import Problem
+from forecast.formats import YNode, listing, suggest, toml_line
+from forecast.workspace.fields import Says, scalar
+
+_MISSING = object()
+_MISSING_TYPES = {"missing", "blank"}
+_TYPE_TYPES = {"not_text", "not_number", "model_type", "model_attributes_type", "dict_type"}
+
+
+def _category(kind: str, rule: Says | None) -> str:
+    if kind in _MISSING_TYPES:
+        return "missing"
+    if kind in _TYPE_TYPES or kind.endswith(("_type", "_parsing")):
+        return "type"
+    if rule is not None and kind in rule.typeish:
+        return "type"
+    return "bad"
+
+
+def g(value: Any) -> str:
+    """A value read from a file, for messages: numbers as ``35`` or ``0.5``, lists as ``[6, 0]``."""
+    if isinstance(value, YNode):
+        if value.kind == "seq":
+            return "[" + ", ".join(g(v) for v in value.value) + "]"
+        if value.kind == "scalar":
+            from forecast.workspace.fields import read_number
+
+            try:
+                return f"{read_number(value):g}"
+            except Exception:  # noqa: BLE001 - not a number: show the text
+                return value.text
+        return value.render()
+    if isinstance(value, list):
+        return "[" + ", ".join(g(v) for v in value) + "]"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
+
+def fmt(value: Any) -> str:
+    """A TOML value as the messages show it: floats as ``1.5``, everything else as repr."""
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+# --- documents: where each value sits in a file ----------------------------------------------
+
+
+class Document:
+    """What a file holds, as validated, and where each part of it is written."""
+
+    def node(self, loc: Sequence) -> Any:
+        """The value at ``loc`` as it comes from the file, or ``_MISSING``."""
+        raise NotImplementedError
+
+    def line(self, loc: Sequence, at: str = "key") -> int:
+        raise NotImplementedError
+
+    def found(self, node: Any) -> str:
+        return node.describe() if isinstance(node, YNode) else repr(node)
+
+
+class YamlDocument(Document):
+    def __init__(self, root: YNode):
+        self.root = root
+
+    def _walk(self, loc: Sequence) -> tuple[YNode | None, int, int]:
+        """The node at ``loc`` (None when absent), the line found, how far it got."""
+        node, line = self.root, 1
+        for depth, part in enumerate(loc):
+            if node.kind == "map" and part in node.value:
+                line, node = node.key_lines[part], node.value[part]
+            elif node.kind == "seq" and isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+                line = node.line
+            else:
+                return None, line, depth
+        return node, line, len(loc)
+
+    def node(self, loc: Sequence) -> Any:
+        node, _, _ = self._walk(loc)
+        return _MISSING if node is None else node
+
+    def line(self, loc: Sequence, at: str = "key") -> int:
+        if at == "parent" and loc:
+            return self._walk(loc[:-1])[1]
+        node, line, _ = self._walk(loc)
+        if at == "value" and node is not None and loc:
+            return node.line
+        return line
+
+
+class TomlDocument(Document):
+    def __init__(self, data: Mapping[str, Any], lines: dict[tuple[str, ...], int]):
+        self.data, self.lines = data, lines
+
+    def node(self, loc: Sequence) -> Any:
+        node: Any = self.data
+        for part in loc:
+            if not isinstance(node, Mapping) or part not in node:
+                return _MISSING
+            node = node[part]
+        return node
+
+    def line(self, loc: Sequence, at: str = "key") -> int:
+        return toml_line(self.lines, *(str(p) for p in loc))
+
+
+class RowDocument(Document):
+    """A CSV row: every problem is on its line."""
+
+    def __init__(self, values: Mapping[str, str], line: int):
+        self.values, self.row_line = values, line
+
+    def node(self, loc: Sequence) -> Any:
+        return self.values.get(loc[0], _MISSING) if loc else self.values
+
+    def line(self, loc: Sequence, at: str = "key") -> int:
+        return self.row_line
+
+
+# --- following a location through the model ------------------------------------------------
+
+
+@dataclass
+class _Place:
+    loc: tuple  # the location in the file's data (tags and key markers left out)
+    rule: Says | None = None
+    rule_loc: tuple = ()
+    owner: type[BaseModel] | None = None  # the model whose key the location ends on
+    model: type[BaseModel] | None = None  # the model the location's value should be
+
+
+def _unwrap(tp: Any, place: _Place, loc: tuple) -> Any:
+    """Strip ``Annotated`` and ``X | None``, noting any :class:`Says` met on the way."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            base, *meta = typing.get_args(tp)
+            for m in meta:
+                if isinstance(m, Says):
+                    place.rule, place.rule_loc = m, loc
+            tp = base
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return tp
+            tp = members[0]
+        else:
+            return tp
+
+
+def _tags(tp: Any) -> dict[str, Any]:
+    out = {}
+    for member in typing.get_args(tp):
+        if typing.get_origin(member) is typing.Annotated:
+            for m in typing.get_args(member)[1:]:
+                if isinstance(m, Tag):
+                    out[m.tag] = member
+    return out
+
+
+def locate(model: type[BaseModel], loc: Sequence) -> _Place:
+    """Follow a pydantic error location through ``model``'s fields and types."""
+    place = _Place(loc=())
+    tp: Any = model
+    for part in loc:
+        tp = _unwrap(tp, place, place.loc)
+        origin = typing.get_origin(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            place.owner = tp
+            info = tp.model_fields.get(part) if isinstance(part, str) else None
+            place.loc += (part,)
+            if info is None:
+                return place
+            for m in info.metadata:
+                if isinstance(m, Says):
+                    place.rule, place.rule_loc = m, place.loc
+            tp = info.annotation
+        elif origin in (typing.Union, types.UnionType):
+            tp = _tags(tp).get(part, tp)  # a tag names the union member: not in the data
+        elif origin is dict:
+            key_type, value_type = typing.get_args(tp)
+            if part == "[key]":
+                tp = key_type
+            else:
+                place.loc += (part,)
+                tp = value_type
+        elif origin in (list, tuple):
+            place.loc += (part,)
+            args = typing.get_args(tp)
+            tp = args[0] if args else Any
+        else:
+            place.loc += (part,)
+    tp = _unwrap(tp, place, place.loc)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        place.model = tp
+    return place
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    """One problem, with the location in the file's data it concerns."""
+
+    loc: tuple
+    problem: Problem
+
+
+def problems(
+    model: type[BaseModel],
+    error: ValidationError,
+    doc: Document,
+    path: str,
+    known: Callable[[tuple], Mapping[str, Any]] | None = None,
+) -> list[Found]:
+    """Each of ``error``'s problems in the user's words, one per value, in order.
+
+    ``known(loc)`` gives what the caller knows about a location, for the
+    messages (``what``: the entry's name, ``target``: the prior's id).
+    """
+    out: list[Found] = []
+    rank = {"missing": 0, "type": 1, "bad": 2}
+    best: dict[tuple, tuple[int, int]] = {}
+    # unknown keys first, as a reader meets them before the values
+    errors = sorted(error.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    for err in errors:
+        kind, ctx = err["type"], dict(err.get("ctx") or {})
+        place = locate(model, err["loc"])
+        rule = place.rule
+        at = "key"
+        values: dict[str, Any] = dict(known(place.loc) if known else {})
+        where = place.rule_loc if rule is not None else place.loc
+        if kind == "extra_forbidden":
+            owner = place.owner or model
+            key = place.loc[-1] if place.loc else ""
+            fields = list(owner.model_fields)
+            template = owner.unknown
+            values.update(
+                key=key,
+                hint=suggest(str(key), fields),
+                allowed=listing(fields),
+                tables=listing(f"[{f}]" for f in fields),
+                parent=place.loc[-2] if len(place.loc) > 1 else "",
+            )
+            where = place.loc
+        elif kind == "says":
+            template = ctx.pop("template")
+            extra = ctx.pop("at")
+            where = place.loc + ((extra,) if extra is not None else ())
+            values.update(ctx)
+        elif kind in ("model_type", "model_attributes_type") and place.model is not None:
+            template, where = place.model.shape, place.loc
+        else:
+            category = _category(kind, rule)
+            if rule is None:
+                template = err["msg"]
+            else:
+                options = {
+                    "missing": (rule.missing, rule.bad),
+                    "type": (rule.type, rule.bad),
+                    "bad": (rule.bad, rule.type),
+                }[category]
+                template = next((t for t in options if t), err["msg"])
+                if category == "missing":
+                    at = rule.at if rule.at != "value" else "key"
+                else:
+                    at = "value" if rule.at == "value" else "key"
+            values.update(ctx)
+        node = doc.node(where)
+        if node is not _MISSING:
+            read = scalar(node)
+            values.setdefault("found", doc.found(node))
+            values.setdefault("text", read[1].strip() if read else "")
+            values.setdefault("value", g(node))
+            values.setdefault("fmt", fmt(node) if not isinstance(node, YNode) else g(node))
+        else:
+            values.setdefault("found", "nothing")
+        values.setdefault("key", next((p for p in reversed(where) if isinstance(p, str)), ""))
+        message = template.format_map(_Blank(values))
+        score = rank.get(_category(kind, rule), 2)
+        if where in best and best[where][0] <= score:
+            continue
+        if where in best:  # a worse problem with the same value was kept: replace it
+            out[best[where][1]] = Found(where, Problem(path, doc.line(where, at), message))
+            best[where] = (score, best[where][1])
+            continue
+        best[where] = (score, len(out))
+        out.append(Found(where, Problem(path, doc.line(where, at), message)))
+    return out
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def check(
+    model: type[BaseModel],
+    data: Any,
+    doc: Document,
+    path: str,
+    *,
+    context: Mapping[str, Any] | None = None,
+    known: Callable[[tuple], Mapping[str, Any]] | None = None,
+) -> tuple[BaseModel | None, list[Found]]:
+    """``(model instance, [])`` when ``data`` is valid, else ``(None, problems)``."""
+    try:
+        return model.model_validate(data, context=dict(context or {})), []
+    except ValidationError as exc:
+        return None, problems(model, exc, doc, path, known)
+
+
+def salvage(
+    model: type[BaseModel],
+    data: Mapping[str, Any],
+    found: list[Found],
+    depth: int,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> BaseModel | None:
+    """What is valid in ``data``: every entry (to ``depth`` levels) with a problem
+    left out, a top-level list or mapping with a problem left empty; None when
+    that is not enough."""
+    cut = {f.loc[:depth] for f in found}
+    top = {loc for loc in cut if len(loc) == 1}
+    kept = dict(data)
+    for (name,) in top:
+        info = model.model_fields.get(name)
+        origin = typing.get_origin(_unwrap(info.annotation, _Place(()), ())) if info else None
+        if origin is list:
+            kept[name] = []
+        elif origin is dict:
+            kept[name] = {}
+        else:
+            kept.pop(name, None)
+    kept = _without(kept, cut - top, ())
+    try:
+        return model.model_validate(kept, context=dict(context or {}))
+    except ValidationError:
+        return None
+
+
+def _without(value: Any, cut: set[tuple], loc: tuple) -> Any:
+    if not any(c[: len(loc)] == loc and len(c) > len(loc) for c in cut):
+        return value
+    if isinstance(value, dict):
+        return {k: _without(v, cut, (*loc, k)) for k, v in value.items() if (*loc, k) not in cut}
+    if isinstance(value, list):
+        return [_without(v, cut, (*loc, i)) for i, v in enumerate(value) if (*loc, i) not in cut]
+    return value
