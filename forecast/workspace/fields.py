@@ -1,6 +1,6 @@
 """The field types of the schema: how each kind of value is read and checked.
 
-A field is ``Annotated[type, Field(constraints), Says(...), BeforeValidator(...)]``:
+A field is ``Annotated[type, Field(constraints), Says(...), BeforeValidator(...)]``
 the type and constraints are what JSON Schema shows an editor, the
 :class:`Says` holds what the user reads when the value breaks them, and the
 before-validator reads the value as it comes from a file (a YAML node, a CSV
@@ -231,12 +231,14 @@ Text = Annotated[str, BeforeValidator(read_text)]
 OptionalText = Annotated[str | None, BeforeValidator(read_optional_text)]
 Number = Annotated[float, BeforeValidator(read_number)]
 Date = Annotated[dt.date, BeforeValidator(read_date)]
-Slug = Annotated[Text, Field(pattern=f"^{SLUG_RE.pattern}$")]
-RowId = Annotated[Text, Field(pattern=f"^{ID_RE.pattern}$")]
+# constraints come before the reader, so JSON Schema shows them
+Slug = Annotated[str, Field(pattern=f"^{SLUG_RE.pattern}$"), BeforeValidator(read_text)]
+RowId = Annotated[str, Field(pattern=f"^{ID_RE.pattern}$"), BeforeValidator(read_text)]
+Positive = Annotated[float, Field(gt=0), BeforeValidator(read_number)]
 Probability = Annotated[
     float,
-    BeforeValidator(read_number),
     Field(gt=0, lt=1),
+    BeforeValidator(read_number),
     Says(
         type="{target}: {key} must be a number between 0 and 1, found {found}",
         bad="{target}: {key} = {value} must be strictly between 0 and 1 (nothing is certain)",
@@ -257,8 +259,8 @@ Estimate = Annotated[
 ]
 Count = Annotated[
     int,
-    BeforeValidator(read_whole),
     Field(ge=0, strict=True),
+    BeforeValidator(read_whole),
     Says(
         bad="{key} {text!r} must be a whole number >= 0 (reports later found true / false), "
         "or empty for 0"

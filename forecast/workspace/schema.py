@@ -33,6 +33,7 @@ from forecast.workspace.fields import (
     Estimate,
     Number,
     OptionalText,
+    Positive,
     Probability,
     RowId,
     Says,
@@ -235,7 +236,7 @@ class BetaPrior(Entry):
     """A Beta(a, b) distribution of the probability: ``{beta: [a, b]}``."""
 
     beta: Annotated[
-        list[Annotated[Number, Field(gt=0)]],
+        list[Positive],
         Field(min_length=2, max_length=2),
         Says(
             type="{target}: beta must be two numbers [a, b], e.g. [6, 4], found {found}",
@@ -357,8 +358,8 @@ class EvidenceRow(Entry):
     strength: Annotated[str, BeforeValidator(read_strength)]
     credibility: Annotated[
         int,
-        BeforeValidator(read_whole),
         Field(ge=min(CREDIBILITY), le=max(CREDIBILITY), strict=True),
+        BeforeValidator(read_whole),
         Says(bad=f"credibility {{text!r}} must be a whole number 1-6 ({_CREDIBILITY})"),
     ]
     cluster: str = ""

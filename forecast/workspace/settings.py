@@ -72,8 +72,8 @@ class ReportSection(Section):
 
     output: Annotated[
         str,
-        BeforeValidator(_strip),
         Field(min_length=1, strict=True),
+        BeforeValidator(_strip),
         Says(bad='output {fmt} must be a folder name, e.g. "reports"'),
     ] = Settings.output
 

@@ -7,10 +7,14 @@ from pathlib import Path
 from forecast.errors import UsageError
 from forecast.formats import listing
 from forecast.io import atomic_write_bytes
+from forecast.workspace.schema_json import SCHEMA_FOLDER, write_schemas
 
 
 def init_workspace(root: str | Path) -> list[str]:
     """Copy the starter workspace into ``root``; return the files written.
+
+    Its YAML files start with a line pointing editors at the JSON Schema
+    written next to them, in ``schema/``.
 
     Raises
     ------
@@ -37,7 +41,7 @@ def init_workspace(root: str | Path) -> list[str]:
                 stack.append((child, child_rel + "/"))
             else:
                 found.append((child_rel, child))
-    taken = [d for d in ("priors", "evidence") if (root / d).exists()]
+    taken = [d for d in ("priors", "evidence", SCHEMA_FOLDER) if (root / d).exists()]
     taken += [rel for rel, _ in found if "/" not in rel and (root / rel).exists()]
     if taken:
         raise UsageError(
@@ -48,4 +52,6 @@ def init_workspace(root: str | Path) -> list[str]:
     for rel, child in sorted(found):
         atomic_write_bytes(root / rel, child.read_bytes())
         written.append(rel)
+    for path in write_schemas(root / SCHEMA_FOLDER):
+        written.append(path.relative_to(root).as_posix())
     return written
