@@ -48,6 +48,7 @@ from forecast.workspace.objects import (
 from forecast.workspace.reading import QUESTIONS_FILE, SETTINGS_FILE, SOURCES_FILE
 from forecast.workspace.schema import DEFAULT_CONFIDENCE, DEFAULT_LEVEL
 from forecast.workspace.starter import init_workspace
+from forecast.workspace.yamledit import set_resolution
 
 OUTCOMES: tuple[Outcome, ...] = ("yes", "no", "annulled")
 POOLINGS: tuple[Pooling, ...] = ("hierarchical", "direct")
@@ -81,4 +82,5 @@ __all__ = [
     "init_workspace",
     "load_workspace",
     "next_evidence_id",
+    "set_resolution",
 ]
