@@ -177,17 +177,15 @@ def strength_ratio(book: Codebook, text: str) -> float | None:
 
 def read_strength(value: str, info: ValidationInfo) -> str:
     book = codebook(info)
+    if value and (book.ratio(value) is not None or parse_ratio(value)[0] is not None):
+        return value
     words = listing(book.strength_words())
     if not value:
         raise says(
             "missing strength: write a word ({words}) or a likelihood ratio such as 3, 0.25 or 1/4",
             words=words,
         )
-    if book.ratio(value) is not None:
-        return value
-    ratio, why = parse_ratio(value)
-    if ratio is not None:
-        return value
+    why = parse_ratio(value)[1]
     if any(c.isalpha() for c in value) and why == "is not a number":
         raise says(
             "unknown strength {text!r}{hint}; allowed words: {words}, or a likelihood "

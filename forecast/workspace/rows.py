@@ -144,7 +144,9 @@ class RowFiles:
             messages.append(("id", duplicate))
             id_ok = False
         messages += list(refs.items())
-        order = {name: i for i, name in enumerate(model.model_fields)}
-        for _, message in sorted(messages, key=lambda m: order.get(m[0], -1)):
+        order = list(model.__pydantic_fields__)
+        for _, message in sorted(
+            messages, key=lambda m: order.index(m[0]) if m[0] in order else -1
+        ):
             self.read.error(rel, row.line, message)
         return (checked if not messages else None), id_ok

@@ -61,14 +61,14 @@ class Entry(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {
-                k: v
-                for k, v in data.items()
-                if k not in cls.model_fields
-                or not (isinstance(v, YNode) and v.kind == "scalar" and v.value is None)
-            }
+        if isinstance(data, dict) and any(_null(v) for v in data.values()):
+            fields = cls.__pydantic_fields__
+            return {k: v for k, v in data.items() if k not in fields or not _null(v)}
         return data
+
+
+def _null(value: Any) -> bool:
+    return isinstance(value, YNode) and value.kind == "scalar" and value.value is None
 
 
 # --- priors/questions.yaml ---------------------------------------------------------------
