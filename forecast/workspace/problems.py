@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
+from pydantic_core import PydanticCustomError
 
 from forecast.errors import Problem
 from forecast.formats import YNode, listing, suggest, toml_line
-from forecast.workspace.fields import Says, scalar
+from forecast.workspace.fields import Says, read_number, scalar
 
 _MISSING = object()
 _MISSING_TYPES = {"missing", "blank"}
@@ -36,21 +37,19 @@ def _category(kind: str, rule: Says | None) -> str:
     return "bad"
 
 
-def g(value: Any) -> str:
+def shown(value: Any) -> str:
     """A value read from a file, for messages: numbers as ``35`` or ``0.5``, lists as ``[6, 0]``."""
     if isinstance(value, YNode):
         if value.kind == "seq":
-            return "[" + ", ".join(g(v) for v in value.value) + "]"
+            return "[" + ", ".join(shown(v) for v in value.value) + "]"
         if value.kind == "scalar":
-            from forecast.workspace.fields import read_number
-
             try:
                 return f"{read_number(value):g}"
-            except Exception:  # noqa: BLE001 - not a number: show the text
+            except PydanticCustomError:  # not a number: the text as written
                 return value.text
         return value.render()
     if isinstance(value, list):
-        return "[" + ", ".join(g(v) for v in value) + "]"
+        return "[" + ", ".join(shown(v) for v in value) + "]"
     if isinstance(value, float | int) and not isinstance(value, bool):
         return f"{value:g}"
     return str(value)
@@ -237,77 +236,77 @@ def problems(
     """Each of ``error``'s problems in the user's words, one per value, in order.
 
     ``known(loc)`` gives what the caller knows about a location, for the
-    messages (``what``: the entry's name, ``target``: the prior's id).
+    messages (``what``: the entry's name, ``target``: the prior's id). When
+    one value has several problems, the first of the most basic kind is kept
+    (missing, then not the right kind of value, then not allowed).
     """
-    out: list[Found] = []
-    rank = {"missing": 0, "type": 1, "bad": 2}
-    best: dict[tuple, tuple[int, int]] = {}
+    kept: dict[tuple, tuple[int, Found]] = {}
     # unknown keys first, as a reader meets them before the values
-    errors = sorted(error.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-    for err in errors:
-        kind, ctx = err["type"], dict(err.get("ctx") or {})
-        place = locate(model, err["loc"])
-        rule = place.rule
-        at = "key"
-        values: dict[str, Any] = dict(known(place.loc) if known else {})
-        where = place.rule_loc if rule is not None else place.loc
-        if kind == "extra_forbidden":
-            owner = place.owner or model
-            key = place.loc[-1] if place.loc else ""
-            fields = list(owner.model_fields)
-            template = owner.unknown
-            values.update(
-                key=key,
-                hint=suggest(str(key), fields),
-                allowed=listing(fields),
-                tables=listing(f"[{f}]" for f in fields),
-                parent=place.loc[-2] if len(place.loc) > 1 else "",
-            )
-            where = place.loc
-        elif kind == "says":
-            template = ctx.pop("template")
-            extra = ctx.pop("at")
-            where = place.loc + ((extra,) if extra is not None else ())
-            values.update(ctx)
-        elif kind in ("model_type", "model_attributes_type") and place.model is not None:
-            template, where = place.model.shape, place.loc
-        else:
-            category = _category(kind, rule)
-            if rule is None:
-                template = err["msg"]
-            else:
-                options = {
-                    "missing": (rule.missing, rule.bad),
-                    "type": (rule.type, rule.bad),
-                    "bad": (rule.bad, rule.type),
-                }[category]
-                template = next((t for t in options if t), err["msg"])
-                if category == "missing":
-                    at = rule.at if rule.at != "value" else "key"
-                else:
-                    at = "value" if rule.at == "value" else "key"
-            values.update(ctx)
-        node = doc.node(where)
-        if node is not _MISSING:
-            read = scalar(node)
-            values.setdefault("found", doc.found(node))
-            values.setdefault("text", read[1].strip() if read else "")
-            values.setdefault("value", g(node))
-            values.setdefault("fmt", fmt(node) if not isinstance(node, YNode) else g(node))
-        else:
-            values.setdefault("found", "nothing")
-        values.setdefault("key", next((p for p in reversed(where) if isinstance(p, str)), ""))
-        message = template.format_map(_Blank(values))
-        score = rank.get(_category(kind, rule), 2)
-        if where in best and best[where][0] <= score:
-            continue
-        if where in best:  # a worse problem with the same value was kept: replace it
-            out[best[where][1]] = Found(where, Problem(path, doc.line(where, at), message))
-            best[where] = (score, best[where][1])
-            continue
-        best[where] = (score, len(out))
-        out.append(Found(where, Problem(path, doc.line(where, at), message)))
-    return out
+    for err in sorted(
+        error.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden"
+    ):
+        where, at, rank, message = _explain(model, err, doc, known)
+        if where not in kept or rank < kept[where][0]:
+            kept[where] = (rank, Found(where, Problem(path, doc.line(where, at), message)))
+    return [found for _, found in kept.values()]
+
+
+_RANK = {"missing": 0, "type": 1, "bad": 2}
+
+
+def _explain(
+    model: type[BaseModel],
+    err: Any,
+    doc: Document,
+    known: Callable[[tuple], Mapping[str, Any]] | None,
+) -> tuple[tuple, str, int, str]:
+    """``(location in the data, which line of it, rank, message)`` of one error."""
+    kind, ctx = err["type"], dict(err.get("ctx") or {})
+    place = locate(model, err["loc"])
+    rule = place.rule
+    values: dict[str, Any] = dict(known(place.loc) if known else {})
+    where, at = (place.rule_loc if rule is not None else place.loc), "key"
+    category = _category(kind, rule)
+    if kind == "extra_forbidden":
+        owner = place.owner or model
+        fields = list(owner.model_fields)
+        where, template = place.loc, owner.unknown
+        values.update(
+            hint=suggest(str(place.loc[-1]), fields),
+            allowed=listing(fields),
+            tables=listing(f"[{f}]" for f in fields),
+            parent=place.loc[-2] if len(place.loc) > 1 else "",
+        )
+    elif kind == "says":
+        template, extra = ctx.pop("template"), ctx.pop("at")
+        where = place.loc + ((extra,) if extra is not None else ())
+    elif kind in ("model_type", "model_attributes_type") and place.model is not None:
+        where, template = place.loc, place.model.shape
+    elif rule is None:
+        template = err["msg"]
+    else:
+        options = {
+            "missing": (rule.missing, rule.bad),
+            "type": (rule.type, rule.bad),
+            "bad": (rule.bad, rule.type),
+        }[category]
+        template = next((t for t in options if t), err["msg"])
+        if category == "missing":
+            at = "key" if rule.at == "value" else rule.at
+        elif rule.at == "value":
+            at = "value"
+    values.update(ctx)
+    node = doc.node(where)
+    if node is _MISSING:
+        values.setdefault("found", "nothing")
+    else:
+        read = scalar(node)
+        values.setdefault("found", doc.found(node))
+        values.setdefault("text", read[1].strip() if read else "")
+        values.setdefault("value", shown(node))
+        values.setdefault("fmt", shown(node) if isinstance(node, YNode) else fmt(node))
+    values.setdefault("key", next((p for p in reversed(where) if isinstance(p, str)), ""))
+    return where, at, _RANK[category], template.format_map(_Blank(values))
 
 
 class _Blank(dict):
