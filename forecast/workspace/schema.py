@@ -260,13 +260,21 @@ class WordsPrior(Entry):
     confidence: Confidence = DEFAULT_CONFIDENCE
 
 
-_FORMS = (  # kind, keys allowed, keys required: the first that fits is the form
-    ("beta", {"beta"}, {"beta"}),
-    ("words", {"estimate", "confidence"}, {"estimate"}),
-    ("interval", {"p", "lo", "hi", "level"}, {"p", "lo", "hi"}),
-    ("confidence", {"p", "confidence"}, {"p", "confidence"}),
+# kind, keys allowed, keys required: the first form whose keys fit is the prior's form
+_FORMS = tuple(
+    (kind, set(m.model_fields), {k for k, f in m.model_fields.items() if f.is_required()})
+    for kind, m in (
+        ("beta", BetaPrior),
+        ("words", WordsPrior),
+        ("interval", IntervalPrior),
+        ("confidence", ConfidencePrior),
+    )
 )
-STATEMENT_KEYS = ("p", "lo", "hi", "level", "beta", "confidence", "estimate")
+STATEMENT_KEYS = tuple(
+    dict.fromkeys(
+        k for m in (IntervalPrior, BetaPrior, ConfidencePrior, WordsPrior) for k in m.model_fields
+    )
+)
 
 
 def _form(value: Any) -> str | None:
