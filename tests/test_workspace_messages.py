@@ -59,3 +59,21 @@ def test_no_library_wording(minimal_workspace, rel, cut, length, junk):
 def test_rare_shapes_have_messages(minimal_workspace, rel, text, expected):
     found = messages(minimal_workspace, {rel: text.encode()})
     assert any(expected in m for m in found), found
+
+
+@pytest.mark.parametrize(
+    ("prior", "expected"),
+    [
+        ("{p: , confidence: low}", "lebanon-withdrawal: p must be a number between 0 and 1, "
+         "found nothing"),
+        ("{estimate: likely, confidence: }", "confidence nothing is not allowed"),
+        ("{estimate: , confidence: low}", "nothing is not an estimative word"),
+        ("{beta: }", "beta must be two numbers [a, b], e.g. [6, 4], found nothing"),
+        ("{p: 0.3, lo: 0.1, hi: 0.5, level: }", "level must be a number between 0 and 1"),
+    ],
+)  # fmt: skip
+def test_a_prior_key_without_a_value_is_an_error(minimal_workspace, prior, expected):
+    """In a prior every key holds a value (elsewhere `key:` alone means absent)."""
+    text = f"priors:\n  lebanon-withdrawal: {prior}\n"
+    found = messages(minimal_workspace, {"priors/omar.yaml": text.encode()})
+    assert len(found) == 1 and expected in found[0], found

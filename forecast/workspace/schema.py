@@ -52,16 +52,18 @@ DEFAULT_CONFIDENCE = "medium"  # an estimative word without a confidence
 
 class Entry(BaseModel):
     """A mapping in a workspace file: unknown keys are errors; a key written
-    with no value (YAML ``key:``) counts as absent."""
+    with no value (YAML ``key:``) counts as absent unless ``empty_is_absent``
+    is False (then the empty value is checked, and found wanting)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     unknown: ClassVar[str] = "unknown key {key!r}{hint}; allowed: {allowed}"
     shape: ClassVar[str] = "expected a mapping, found {found}"
+    empty_is_absent: ClassVar[bool] = True
 
     @model_validator(mode="before")
     @classmethod
     def _absent(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(_null(v) for v in data.values()):
+        if cls.empty_is_absent and isinstance(data, dict) and any(map(_null, data.values())):
             fields = cls.__pydantic_fields__
             return {k: v for k, v in data.items() if k not in fields or not _null(v)}
         return data
@@ -204,7 +206,13 @@ FORMS = (
 )
 
 
-class IntervalPrior(Entry):
+class PriorForm(Entry):
+    """One of the forms of a prior: every key written must hold a value."""
+
+    empty_is_absent = False
+
+
+class IntervalPrior(PriorForm):
     """A probability with an interval: ``{p, lo, hi, level}``."""
 
     p: Probability
@@ -232,7 +240,7 @@ class IntervalPrior(Entry):
         return self
 
 
-class BetaPrior(Entry):
+class BetaPrior(PriorForm):
     """A Beta(a, b) distribution of the probability: ``{beta: [a, b]}``."""
 
     beta: Annotated[
@@ -246,14 +254,14 @@ class BetaPrior(Entry):
     ]
 
 
-class ConfidencePrior(Entry):
+class ConfidencePrior(PriorForm):
     """A probability with a verbal confidence: ``{p, confidence}``."""
 
     p: Probability
     confidence: Confidence
 
 
-class WordsPrior(Entry):
+class WordsPrior(PriorForm):
     """An estimative word with a confidence: ``{estimate, confidence}``."""
 
     estimate: Estimate
