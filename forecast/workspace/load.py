@@ -182,10 +182,11 @@ class _Pass(RowFiles):
         if root is None:
             self.targets.complete = False
             return [], []
-        ids = rules.claim_ids(self.read, rel, root, self.targets)
+        ids, duplicates = rules.claim_ids(rel, root, self.targets)
         data = data_of(root)
-        # (order on a line, problem): reported as a reader meets them, entry by entry
-        found_here: list[tuple[tuple, Problem]] = []
+        # (order on a line, problem): reported as a reader meets them, entry by entry:
+        # unknown top-level keys, ids, then the drivers and the questions
+        found_here: list[tuple[tuple, Problem]] = [((1,), p) for p in duplicates]
         # a loading on an unknown driver is reported as such, and not read further
         rejected: set[tuple] = set()
         items = root.value.get("questions")
@@ -195,7 +196,10 @@ class _Pass(RowFiles):
             node = item.value.get("drivers") if item.kind == "map" else None
             if node is not None and node.kind == "map":
                 bad = rules.unknown_loadings(rel, node, self.targets.drivers(), self.loaded)
-                found_here += [((2, rank["drivers"]), p) for p in bad.values()]
+                keys = list(node.value)
+                found_here += [
+                    ((3, rank["drivers"], 0, keys.index(driver)), p) for driver, p in bad.items()
+                ]
                 if bad:
                     rejected.add(("questions", i))
                     loadings = data["questions"][i]["drivers"]
@@ -214,7 +218,7 @@ class _Pass(RowFiles):
                     "so it can be resolved and scored"
                 )
                 found_here.append(
-                    ((2, rank["resolution_criteria"]), Problem(rel, item.line, message, "warning"))
+                    ((3, rank["resolution_criteria"]), Problem(rel, item.line, message, "warning"))
                 )
 
         def known(loc: tuple) -> dict[str, str]:
@@ -222,19 +226,30 @@ class _Pass(RowFiles):
             return {"what": f"{kind} {ids.get(loc[:2]) or '?'}"} if kind else {}
 
         def order(loc: tuple, problem: Problem) -> tuple:
-            if len(loc) == 1:
+            section = 2 if loc[0] == "drivers" else 3
+            if loc[0] not in ("drivers", "questions"):
                 return (0,)
-            field = loc[2] if len(loc) > 2 else ""
-            if field == "id":
+            if len(loc) < 3:
+                return (section, -2)
+            if loc[2] == "id":
                 return (1,)
-            unknown = field not in rank or problem.message.startswith("unknown")
-            return (2, -1 if unknown else rank[field])
+            unknown = problem.message.startswith("unknown")
+            if loc[2] not in rank or (unknown and len(loc) == 3):
+                return (section, -1)
+            return (section, rank[loc[2]], -1 if unknown else 0, *loadings(loc))
+
+        def loadings(loc: tuple) -> tuple:
+            """Where a loading comes among its question's loadings."""
+            if loc[2] != "drivers" or len(loc) < 4:
+                return ()
+            node = items[loc[1]].value["drivers"]
+            return (list(node.value).index(loc[3]),) if node.kind == "map" else ()
 
         model, found = check(schema.QuestionsFile, data, YamlDocument(root), rel, known=known)
         found_here += [(order(f.loc, f.problem), f.problem) for f in found]
         found_here.sort(key=lambda entry: (entry[1].line, entry[0]))
         self.read.problems.extend(p for _, p in found_here)
-        cut = {f.loc[:2] for f in found}
+        cut = {f.cut(2) for f in found}
         if model is None:
             model = salvage(schema.QuestionsFile, data, found, 2)
         questions: list[Question] = []
@@ -297,31 +312,45 @@ class _Pass(RowFiles):
         if name_node is not None and name_node.kind == "scalar" and name_node.value is not None:
             name = name_node.text.strip() or None
         name = name or PurePosixPath(rel).stem
+        node = root.value.get("priors")
+        targets = list(node.value) if node is not None and node.kind == "map" else []
+        # (order on a line, problem): as a reader meets them: unknown keys, the
+        # name, the priors as a whole, then each prior in turn
+        here: list[tuple[tuple, Problem]] = []
+
+        def order(loc: tuple, problem: Problem) -> tuple:
+            if loc[0] == "priors" and len(loc) > 1 and loc[1] in targets:
+                return (4, targets.index(loc[1]))
+            if problem.message.startswith("unknown"):
+                return (0,)
+            return (1,) if loc[0] == "analyst" else (3,)
+
+        def report(found) -> None:
+            here.extend((order(f.loc, f.problem), f.problem) for f in found)
+            here.sort(key=lambda entry: (entry[1].line, entry[0]))
+            self.read.problems.extend(p for _, p in here)
+
         clash = rules.same_analyst(names, name, rel)
         if clash:
-            self.read.error(rel, root.key_lines.get("analyst", 1), clash)
-            _, found = check(schema.AnalystFile, {**data, "priors": {}}, doc, rel)
-            self.report(found)
+            here.append(((2,), Problem(rel, root.key_lines.get("analyst", 1), clash)))
+            report(check(schema.AnalystFile, {**data, "priors": {}}, doc, rel)[1])
             return None
-        node = root.value.get("priors")
-        if node is not None and node.kind == "scalar" and node.value is None:
-            self.read.warn(rel, root.key_lines["priors"], f"{name} states no priors")
+        if node is not None and (node.kind == "map" and not node.value or node.value is None):
+            warning = Problem(rel, root.key_lines["priors"], f"{name} states no priors", "warning")
+            here.append(((3,), warning))
             data["priors"] = {}
-        elif node is not None and node.kind == "map":
-            if not node.value:
-                self.read.warn(rel, root.key_lines["priors"], f"{name} states no priors")
-            self.stated.update(node.value)
-            for target in node.value:
-                if rules.unknown_target(
-                    self.read, rel, node.key_lines[target], target, self.targets
-                ):
-                    del data["priors"][target]
+        self.stated.update(targets)
+        for i, target in enumerate(targets):
+            problem = rules.unknown_target(rel, node.key_lines[target], target, self.targets)
+            if problem is not None:
+                here.append(((4, i), problem))
+                del data["priors"][target]
 
         def known(loc: tuple) -> dict[str, str]:
             return {"target": loc[1]} if len(loc) > 1 and loc[0] == "priors" else {}
 
         model, found = check(schema.AnalystFile, data, doc, rel, context=self.context, known=known)
-        self.report(found)
+        report(found)
         if model is None:
             model = salvage(schema.AnalystFile, data, found, 2, context=self.context)
         statements = []

@@ -224,6 +224,12 @@ class Found:
 
     loc: tuple
     problem: Problem
+    unknown_key: bool = False  # an unknown key: the entry holding it is still read
+
+    def cut(self, depth: int) -> tuple:
+        """What to leave out to read the rest: the entry (``depth`` levels deep)
+        holding the problem, or only the key when the key is unknown."""
+        return self.loc if self.unknown_key else self.loc[:depth]
 
 
 def problems(
@@ -247,7 +253,8 @@ def problems(
     ):
         where, at, rank, message = _explain(model, err, doc, known)
         if where not in kept or rank < kept[where][0]:
-            kept[where] = (rank, Found(where, Problem(path, doc.line(where, at), message)))
+            problem = Problem(path, doc.line(where, at), message)
+            kept[where] = (rank, Found(where, problem, err["type"] == "extra_forbidden"))
     return [found for _, found in kept.values()]
 
 
@@ -341,7 +348,7 @@ def salvage(
     """What is valid in ``data``: every entry (to ``depth`` levels) with a problem
     left out, a top-level list or mapping with a problem left empty; None when
     that is not enough."""
-    cut = {f.loc[:depth] for f in found}
+    cut = {f.cut(depth) for f in found}
     top = {loc for loc in cut if len(loc) == 1}
     kept = dict(data)
     for (name,) in top:

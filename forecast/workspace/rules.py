@@ -43,12 +43,12 @@ class Targets:
         return suggest(ident, self.ids)
 
 
-def claim_ids(report: Reader, rel: str, root: YNode, targets: Targets) -> dict[tuple, str]:
+def claim_ids(rel: str, root: YNode, targets: Targets) -> tuple[dict[tuple, str], list[Problem]]:
     """Register every well-formed question and driver id, in file order, so a
     duplicate is reported on the later line whichever list it is in.
 
-    Returns ``(section, index)`` -> the id, for the entries whose id is theirs.
-    A missing or malformed id is left to the schema to report.
+    Returns ``(section, index)`` -> the id, for the entries whose id is theirs,
+    and the duplicates. A missing or malformed id is left to the schema.
     """
     entries = []
     for section, kind in (("questions", "question"), ("drivers", "driver")):
@@ -60,6 +60,7 @@ def claim_ids(report: Reader, rel: str, root: YNode, targets: Targets) -> dict[t
                 if item.kind == "map"
             ]
     accepted: dict[tuple, str] = {}
+    problems: list[Problem] = []
     for item, kind, where in sorted(entries, key=lambda entry: entry[0].line):
         value = item.value.get("id")
         if value is None or value.kind != "scalar" or value.value is None:
@@ -70,16 +71,15 @@ def claim_ids(report: Reader, rel: str, root: YNode, targets: Targets) -> dict[t
         line = item.key_lines["id"]
         if ident in targets.ids:
             other, other_line = targets.ids[ident]
-            report.error(
-                rel,
-                line,
+            message = (
                 f"duplicate id {ident!r}: already the id of the {other} at line {other_line} "
-                "(questions and drivers share one set of ids)",
+                "(questions and drivers share one set of ids)"
             )
+            problems.append(Problem(rel, line, message))
             continue
         targets.ids[ident] = (kind, line)
         accepted[where] = ident
-    return accepted
+    return accepted, problems
 
 
 def unknown_loadings(
@@ -101,17 +101,16 @@ def unknown_loadings(
     return bad
 
 
-def unknown_target(report: Reader, rel: str, line: int, target: str, targets: Targets) -> bool:
-    """Report an analyst's prior on an id that is no question or driver."""
+def unknown_target(rel: str, line: int, target: str, targets: Targets) -> Problem | None:
+    """The problem with an analyst's prior on an id that is no question or driver."""
     if not targets.unknown(target):
-        return False
-    report.error(
+        return None
+    return Problem(
         rel,
         line,
         f"unknown question or driver {target!r}{targets.hint(target)}; "
         f"known ids: {targets.known()}",
     )
-    return True
 
 
 def same_analyst(names: dict[str, str], name: str, rel: str) -> str | None:
