@@ -77,3 +77,11 @@ def test_a_prior_key_without_a_value_is_an_error(minimal_workspace, prior, expec
     text = f"priors:\n  lebanon-withdrawal: {prior}\n"
     found = messages(minimal_workspace, {"priors/omar.yaml": text.encode()})
     assert len(found) == 1 and expected in found[0], found
+
+
+def test_a_codebook_entry_with_a_bad_key_and_value_is_one_problem(minimal_workspace):
+    found = messages(minimal_workspace, {"forecast.toml": b"[codebook.strengths]\nweak-for = 1\n"})
+    assert found == [
+        "[codebook.strengths]: 'weak-for' is not a strength word (lowercase words joined by "
+        "'-', without -for/-against, e.g. strong)"
+    ]

@@ -181,7 +181,11 @@ def locate(model: type[BaseModel], loc: Sequence) -> _Place:
     """Follow a pydantic error location through ``model``'s fields and types."""
     place = _Place(loc=())
     tp: Any = model
+    key_type: Any = Any  # the key type of the mapping last entered
     for part in loc:
+        if part == "[key]":  # pydantic's marker after a key: the key itself is wrong
+            tp = key_type
+            continue
         tp = _unwrap(tp, place, place.loc)
         origin = typing.get_origin(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -197,12 +201,8 @@ def locate(model: type[BaseModel], loc: Sequence) -> _Place:
         elif origin in (typing.Union, types.UnionType):
             tp = _tags(tp).get(part, tp)  # a tag names the union member: not in the data
         elif origin is dict:
-            key_type, value_type = typing.get_args(tp)
-            if part == "[key]":
-                tp = key_type
-            else:
-                place.loc += (part,)
-                tp = value_type
+            key_type, tp = typing.get_args(tp)
+            place.loc += (part,)
         elif origin in (list, tuple):
             place.loc += (part,)
             args = typing.get_args(tp)
