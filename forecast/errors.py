@@ -56,3 +56,11 @@ class RunError(ForecastError):
     """Sampling or a stored run could not be used."""
 
     exit_code = 1
+
+
+class LockError(ForecastError):
+    """The workspace is locked by another command for too long, or cannot be locked."""
+
+
+class OutputError(ForecastError):
+    """An output file or folder cannot be written (permissions, a full disk)."""

@@ -75,6 +75,7 @@ def sample(
 
     import pymc as pm
 
+    from forecast.children import sampler_context
     from forecast.model import build_model, model_data
 
     settings = settings or ws.settings
@@ -110,6 +111,7 @@ def sample(
                 compute_convergence_checks=False,
                 callback=callback if progress else None,
                 idata_kwargs={"log_likelihood": False},
+                mp_ctx=sampler_context(),  # chains exit if this process is killed
             )
         method = "nuts"
     else:
@@ -207,17 +209,30 @@ def ensure_run(
     reuse: bool = True,
 ) -> Run:
     """The latest stored run for these exact inputs and settings, or a new one."""
+    from dataclasses import replace
+
     from forecast import runs
 
     settings = settings or ws.settings
     key = runs.run_key(ws, settings)
+    note = ""
     if reuse:
         found = runs.find_run(ws, key)
         if found is not None:
             try:
                 found.idata  # noqa: B018 - load it now: a damaged trace means sampling anew
                 return found
-            except RunError:
-                pass
+            except RunError as exc:
+                note = f"stored run {found.run_id} is damaged ({exc}); sampling it anew"
+        elif damaged := runs.damaged_runs(ws, key):
+            note = (
+                f"stored run {', '.join(damaged)} is damaged (unreadable manifest or missing "
+                "trace.nc); sampling it anew"
+            )
     idata, diagnostics = sample(ws, settings, progress)
-    return runs.save_run(ws, settings, idata, diagnostics)
+    run = runs.save_run(ws, settings, idata, diagnostics)
+    if not note:
+        return run
+    noted = replace(run, note=note)
+    noted.__dict__["idata"] = idata  # already in memory
+    return noted

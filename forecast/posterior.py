@@ -67,10 +67,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     """One row per question.
 
-    Columns: ``id, title, prior, posterior, lo, hi, change, rhat, ess_bulk,
-    ess_tail, outcome`` where prior = E[prob_prior], posterior = E[prob]
-    (the forecast P(y=1)), lo/hi the 90 % interval of prob, change =
-    posterior - prior, rhat/ess_* the diagnostics of ``prob`` for that
+    Columns: ``id, title, prior, posterior, lo, hi, change_from_prior, rhat,
+    ess_bulk, ess_tail, outcome`` where prior = E[prob_prior], posterior =
+    E[prob] (the forecast P(y=1)), lo/hi the 90 % interval of prob,
+    change_from_prior = posterior - prior (not the change since the previous
+    run: reports call that ``since_previous``), rhat/ess_* the diagnostics of ``prob`` for that
     question, outcome the resolution ("yes", "no", "annulled" or "").
     """
     import warnings
@@ -99,7 +100,7 @@ def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
                 "posterior": float(prob[:, i].mean()),
                 "lo": lo,
                 "hi": hi,
-                "change": float(prob[:, i].mean() - prior[:, i].mean()),
+                "change_from_prior": float(prob[:, i].mean() - prior[:, i].mean()),
                 # a constant draw (no uncertainty at all) has nothing to diagnose
                 "rhat": float(np.nan_to_num(rhat[i], nan=1.0)),
                 "ess_bulk": float(np.nan_to_num(bulk[i], nan=prob.shape[0])),
@@ -272,6 +273,14 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
     )
 
 
+def same_question(qid: str) -> str:
+    """Why a joint forecast of a question with itself is refused."""
+    return (
+        f"joint needs two different questions, got {qid!r} twice: P(A and A) is just P(A) "
+        f"(forecast report shows it); name a second question"
+    )
+
+
 def joint(idata: az.InferenceData, a: str, b: str) -> Joint:
     """Joint and conditional probabilities of two questions' outcomes.
 
@@ -285,6 +294,8 @@ def joint(idata: az.InferenceData, a: str, b: str) -> Joint:
     for q in (a, b):
         if q not in qs:
             raise UsageError(f"unknown question {q!r}; known questions: {', '.join(qs)}")
+    if a == b:
+        raise UsageError(same_question(a))
     prob = _draws(idata, "prob")
     pa, pb = prob[:, qs.index(a)], prob[:, qs.index(b)]
     p_a, p_b, p_ab = float(pa.mean()), float(pb.mean()), float((pa * pb).mean())

@@ -4,12 +4,14 @@ The manifest records the seed, the settings, package versions, the content
 hash of the input files, the diagnostics and the headline forecasts, so a
 run can be reused when nothing changed and compared with the one before it.
 A run folder is written beside its final place and renamed into it, so a
-half-written run never exists.
+half-written run never exists; when another process stores a run under the
+same id first, the next free id (`-2`, `-3`, ...) is taken.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -39,6 +41,7 @@ class Run:
     path: Path  # the run's folder
     manifest: dict[str, Any]
     sampled: bool = field(default=False, compare=False)  # sampled now, not reused
+    note: str = field(default="", compare=False)  # why it was sampled anew, when that needs saying
 
     @cached_property
     def idata(self) -> az.InferenceData:
@@ -103,14 +106,10 @@ def save_run(
 
     created = dt.datetime.now(dt.UTC)
     key = run_key(ws, settings)
-    run_id = base_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
-    n = 1
-    while (runs_dir(ws) / run_id).exists():  # the same inputs again within the second
-        n += 1
-        run_id = f"{base_id}-{n}"
+    base_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
     table = forecast_table(idata, ws)
     manifest = {
-        "run_id": run_id,
+        "run_id": base_id,
         "created": created.isoformat(timespec="seconds"),
         "seed": settings.seed,
         "settings": settings_dict(settings),
@@ -127,18 +126,37 @@ def save_run(
             for row in table.to_dict("records")
         ],
     }
-    final = runs_dir(ws) / run_id
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{run_id}."))
+    folder = runs_dir(ws)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{base_id}."))
+    except OSError as exc:
+        raise RunError(f"cannot store the run in {folder}: {exc.strerror or exc}") from None
     try:
         idata.to_netcdf(str(tmp / "trace.nc"))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
-        os.replace(tmp, final)
+        # The staged folder is renamed to the first free id; a process that took
+        # the name meanwhile (the same inputs stored within the same second)
+        # makes the rename fail, and the next suffix is tried.
+        n = 1
+        while True:
+            run_id = base_id if n == 1 else f"{base_id}-{n}"
+            final = folder / run_id
+            if not final.exists():
+                manifest["run_id"] = run_id
+                text = json.dumps(manifest, indent=2) + "\n"
+                (tmp / "manifest.json").write_text(text, encoding="utf-8")
+                try:
+                    os.rename(tmp, final)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise
+            n += 1
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # e.g. another process took the name meanwhile
-            raise RunError(f"cannot store the run in {final}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise RunError(f"cannot store the run in {folder}: {exc.strerror or exc}") from None
         raise
     run = Run(run_id, final, manifest, sampled=True)
     run.__dict__["idata"] = idata  # already in memory
@@ -164,6 +182,26 @@ def list_runs(ws: Workspace) -> list[Run]:
         return []
     found = [_read(p) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted((r for r in found if r is not None), key=lambda r: (r.created, r.run_id))
+
+
+def damaged_runs(ws: Workspace, key: str) -> list[str]:
+    """Run folders stored for this run key that cannot be read (manifest or trace lost).
+
+    A run id ends with the key's first 8 characters (and ``-N`` when several
+    were stored within one second), so a folder is known by its name alone.
+    """
+    folder = runs_dir(ws)
+    if not folder.is_dir():
+        return []
+    tag = f"-{key[:8]}"
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and (p.name.endswith(tag) or f"{tag}-" in p.name)
+        and _read(p) is None
+    )
 
 
 def find_run(ws: Workspace, key: str) -> Run | None:

@@ -179,3 +179,13 @@ def test_a_damaged_stored_run_is_passed_over_not_a_crash(ws):
     assert again.exit_code == 0, again.output
     assert "P(A and B)" in again.stdout
     assert len([p for p in (ws / ".forecast" / "runs").iterdir() if p.name != "junk"]) == 2
+
+
+def test_joint_of_a_question_with_itself_is_refused_before_sampling(ws):
+    # P(A and A) is P(A); the product of two copies of one question's draws
+    # (E[p^2], below E[p]) would print a joint below the marginal
+    result = runner.invoke(app, ["joint", "deal", "deal", "-w", str(ws)])
+    assert result.exit_code == 2
+    assert "two different questions" in result.stderr and "'deal' twice" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (ws / ".forecast").exists()  # nothing sampled, nothing stored

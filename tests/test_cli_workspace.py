@@ -26,9 +26,11 @@ def run(*args: str, **kwargs):
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root``, path -> bytes."""
+    """Every file under ``root``, path -> bytes (but the empty workspace lock file)."""
     return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root) != Path(".forecast", "lock")
     }
 
 

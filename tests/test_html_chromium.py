@@ -77,3 +77,80 @@ def test_screenshot_shows_the_plots(page, tmp_path):
     green = blend("#2e8b57")
     near = sum(n for n, c in colours if all(abs(a - b) <= 6 for a, b in zip(c, green, strict=True)))
     assert near > 2000
+
+
+MAGENTA = (255, 0, 255)
+
+
+def _runs(flags: list[bool]) -> int:
+    """How many separate runs of True a sequence holds."""
+    return sum(1 for i, f in enumerate(flags) if f and (i == 0 or not flags[i - 1]))
+
+
+def test_phone_width_shows_every_table_row_whole(page, tmp_path):
+    """At 390 px nothing is cut: every table row's last cell is on screen, inside it.
+
+    A copy of the page gets one more style rule painting each row's last cell
+    (the right-most column: the forecast table's diagnostics, the evidence
+    tables' "without it", the joint forecasts' values) solid magenta. Each
+    such cell must show as its own magenta box within the viewport, and
+    nothing may reach the right edge: the page does not scroll sideways.
+    """
+    from PIL import Image
+
+    html = page.html.read_text(encoding="utf-8")
+    rows = sum(body.count("<tr") for body in re.findall(r"<tbody>(.*?)</tbody>", html, re.S))
+    assert rows >= 3 + 3 + 6 + 3  # forecasts, evidence (a table a question), joint, diagnostics
+    paint = "td:last-child{background:#ff00ff!important;color:#ff00ff!important}"
+    marked = tmp_path / "marked.html"
+    marked.write_text(html.replace("</head>", f"<style>{paint}</style></head>"), "utf-8")
+    shot = tmp_path / "phone.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=390,16000",
+                     marked.as_uri())  # fmt: skip
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    img = Image.open(shot).convert("RGB")
+    width, height = img.size
+    assert width == 390
+    px = img.load()
+    tail = [px[x, y] for y in range(height - 300, height) for x in range(0, width, 7)]
+    assert all(p == (255, 255, 255) for p in tail)  # the whole page fits in the shot
+    magenta_rows = []
+    right_most = 0
+    for y in range(height):
+        xs = [x for x in range(width) if px[x, y] == MAGENTA]
+        magenta_rows.append(bool(xs))
+        if xs:
+            right_most = max(right_most, xs[-1])
+    assert _runs(magenta_rows) == rows  # every row's last cell is visible, one box each
+    assert right_most < width - 8  # inside the page's margin, not cut at the edge
+    # nothing but the header's rule touches the right edge: no sideways scrolling
+    edge = {px[x, y] for y in range(height) for x in range(width - 4, width)}
+    assert edge <= {(255, 255, 255), (0xDF, 0xE3, 0xE8)}, edge - {(255, 255, 255)}
+
+
+def test_phone_width_keeps_plots_legible_and_inside_their_box(page, tmp_path):
+    """At 390 px a plot is not shrunk to a thumbnail: it keeps 640 px and scrolls
+    sideways inside its own box, whose right edge stays within the page."""
+    from PIL import Image
+
+    html = page.html.read_text(encoding="utf-8")
+    # paint the plots flat so their box is measurable on the screenshot
+    paint = "figure img{filter:brightness(0) saturate(100%);} figure{background:#fff}"
+    marked = tmp_path / "plots.html"
+    marked.write_text(html.replace("</head>", f"<style>{paint}</style></head>"), "utf-8")
+    shot = tmp_path / "plots.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=390,16000",
+                     marked.as_uri())  # fmt: skip
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    img = Image.open(shot).convert("RGB")
+    px = img.load()
+    width, height = img.size
+    # a black band (a plot, painted) at least as tall as a 640-px-wide plot would be:
+    # the shortest plot is 1008 x 372, so 640 px wide means about 236 px tall
+    black = [sum(px[x, y] == (0, 0, 0) for x in range(width)) > 300 for y in range(height)]
+    tallest, run = 0, 0
+    for b in black:
+        run = run + 1 if b else 0
+        tallest = max(tallest, run)
+    assert tallest >= 230  # at 100 % of 362 px it would be at most 362 * 528 / 1008 = 190
+    assert all(px[x, y] != (0, 0, 0) for y in range(height) for x in range(width - 10, width))

@@ -184,7 +184,7 @@ def run(ws: Workspace, seed: int = 1, bad_chain: bool = False):
                 "posterior": float(prob[..., j].mean()),
                 "lo": float(np.quantile(prob[..., j], 0.05)),
                 "hi": float(np.quantile(prob[..., j], 0.95)),
-                "change": float(prob[..., j].mean() - prob_prior[..., j].mean()),
+                "change_from_prior": float(prob[..., j].mean() - prob_prior[..., j].mean()),
                 "rhat": float(rhat.sel(question=q.id)),
                 "ess_bulk": float(ess_b.sel(question=q.id)),
                 "ess_tail": float(ess_t.sel(question=q.id)),

@@ -55,7 +55,9 @@ def test_off_a_terminal_one_line_a_row_no_codes(synthetic):
     lines = out.splitlines()
     assert len(lines) == 2 + len(ws.questions)
     assert all(line.startswith("|") for line in lines)
-    assert any(ws.questions[0].title in line for line in lines)  # never cut off a terminal
+    # never wrapped: a title over 80 characters is cut on its row's line
+    title = ws.questions[0].title
+    assert any((title if len(title) <= 80 else title[:79] + "…") in line for line in lines)
 
 
 @pytest.mark.parametrize("width", [80, 100, 160])
@@ -69,3 +71,18 @@ def test_explanation_fits_a_terminal(synthetic, width):
     assert max(len(line) for line in out.splitlines()) <= width
     for item in ("e1", "e2", "e3", "e4"):
         assert re.search(rf"\b{item}\b", out)
+
+
+def test_since_previous_and_change_from_prior_are_named_apart(tmp_path):
+    # the synthetic previous run was 8 points lower on the first question
+    ws, rep = report(tmp_path)
+    first = rep.forecasts.iloc[0]
+    assert first["since_previous"] == pytest.approx(0.08)
+    assert first["change_from_prior"] == pytest.approx(first["posterior"] - first["prior"])
+    assert "change" not in rep.forecasts.columns  # no bare "change" that could mean either
+    pipe = _console(force_terminal=False, width=80)
+    show(pipe, forecast_table(rep, pipe))
+    header, _, row = pipe.file.getvalue().splitlines()[:3]
+    cells = [c.strip() for c in header.split("|")]
+    assert "Since previous" in cells and "Change" not in cells
+    assert [c.strip() for c in row.split("|")][cells.index("Since previous")] == "+8.0 pts"

@@ -34,6 +34,12 @@ app = typer.Typer(
 )
 
 
+# User text (titles, summaries, paths) goes through these consoles: no Rich
+# markup ("[bold]" stays text), no emoji codes (":100:" in "path:100:" stays
+# text), no highlighting. Styles come only from Text objects and style=.
+_PLAIN = {"markup": False, "emoji": False, "highlight": False}
+
+
 def stdout() -> Console:
     """Console for results; plain when not a TTY or when NO_COLOR is set.
 
@@ -41,12 +47,29 @@ def stdout() -> Console:
     80-column default, so ids and titles are not wrapped mid-word.
     """
     wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-    return Console(highlight=False, no_color="NO_COLOR" in os.environ or None, width=wide)
+    return Console(**_PLAIN, no_color="NO_COLOR" in os.environ or None, width=wide)
 
 
 def stderr() -> Console:
     """Console for progress, warnings and errors."""
-    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ or None)
+    return Console(stderr=True, **_PLAIN, no_color="NO_COLOR" in os.environ or None)
+
+
+def warn(message: str) -> None:
+    """One warning on stderr, as written."""
+    stderr().print(message, style="yellow", soft_wrap=True)
+
+
+def warn_workspace(ws: Any) -> None:
+    """The workspace's warnings (``path:line: warning: ...``), as validate lists them."""
+    for problem in ws.warnings:
+        warn(str(problem))
+
+
+def warn_run(run: Any) -> None:
+    """Say why a stored run was not reused, when that needs saying (a damaged run)."""
+    if getattr(run, "note", ""):
+        warn(f"warning: {run.note}")
 
 
 def friendly(fn: F) -> F:
@@ -88,6 +111,20 @@ def _root(
     ] = False,
 ) -> None:
     """Bayesian forecasts of diplomatic summit outcomes from analyst priors and coded evidence."""
+    quiet_blas_warning()
+
+
+def quiet_blas_warning() -> None:
+    """Silence PyTensor's "could not link to a BLAS" warning, and only that one.
+
+    It is about PyTensor's build, says nothing about a forecast, and comes on
+    some runs only (when a graph is first compiled); every other warning stays.
+    """
+    import warnings
+
+    warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
+    )
 
 
 # Shared argument types, so every command spells them the same way.
@@ -128,7 +165,7 @@ class SamplingProgress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%"),
                 TimeElapsedColumn(),

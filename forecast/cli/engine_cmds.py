@@ -29,8 +29,11 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn,
+    warn_run,
+    warn_workspace,
 )
-from forecast.errors import DiagnosticsError, Problem, UsageError, WorkspaceError
+from forecast.errors import DiagnosticsError, Problem, RunError, UsageError, WorkspaceError
 
 
 def _pct(p: float) -> str:
@@ -65,6 +68,7 @@ def priors(workspace: WorkspaceArg = Path(".")) -> None:
     from rich.table import Table
 
     from forecast.elicit import DEFAULT_PRIOR, describe, fit
+    from forecast.report.terminal import show
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
@@ -86,7 +90,7 @@ def priors(workspace: WorkspaceArg = Path(".")) -> None:
                 "(nobody)", target, "default prior", _pct(lo), _pct(mid), _pct(hi),
                 _pct(DEFAULT_PRIOR.mean()),
             )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
 
 
 @app.command()
@@ -103,9 +107,11 @@ def run(
 
     from forecast.inference import ensure_run
     from forecast.posterior import forecast_table
+    from forecast.report.terminal import show
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
+    warn_workspace(ws)
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress, reuse=False)
@@ -118,7 +124,7 @@ def run(
             row.id, _pct(row.prior), _pct(row.posterior), f"{_pct(row.lo)} - {_pct(row.hi)}",
             f"{row.rhat:.3f}", f"{row.ess_bulk:.0f}/{row.ess_tail:.0f}",
         )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
     stderr().print(f"stored in {result.path}", markup=False)
     _diagnostics_note(result.diagnostics, strict)
 
@@ -137,20 +143,27 @@ def joint(
     """Joint and conditional forecasts of two questions: P(A and B), P(A | B), P(B | A)."""
     from forecast.inference import ensure_run
     from forecast.posterior import joint as joint_of
+    from forecast.posterior import same_question
+    from forecast.report.tables import shorten
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
     qa, qb = ws.question(a), ws.question(b)
+    if a == b:  # before any sampling
+        raise UsageError(same_question(a))
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress)
+    warn_run(result)
     j = joint_of(result.idata, a, b)
     if as_json:
         typer.echo(json.dumps({**asdict(j), "run_id": result.run_id}, indent=2))
         return
     out = stdout()
-    out.print(f"A = {a}: {qa.title}", markup=False)
-    out.print(f"B = {b}: {qb.title}", markup=False)
+    # off a terminal one line each, titles cut: the numbers below stay readable
+    for name, q in (("A", qa), ("B", qb)):
+        title = q.title if out.is_terminal else shorten(q.title, 100)
+        out.print(f"{name} = {q.id}: {title}", markup=False)
     rows = [
         ("P(A)", j.p_a), ("P(B)", j.p_b), ("P(A and B)", j.p_ab),
         ("P(A | B)", j.p_a_given_b), ("P(B | A)", j.p_b_given_a),
@@ -192,6 +205,22 @@ def _hypothetical_csv(ws, rows: list[dict[str, str]]) -> bytes:
 
 WHATIF_SOURCE = "whatif"
 WHATIF_FILE = "evidence/.whatif.csv"
+
+
+def _with_whatif_source(path: Path) -> bytes:
+    """sources.csv with one more row, the hypothetical source, in the file's own columns."""
+    sources = path.read_bytes()
+    text = sources.decode("utf-8-sig", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), None) or ["id", "name", "reliability"]
+    values = {"id": WHATIF_SOURCE, "name": "Hypothetical source taken at face value",
+              "reliability": "1"}  # fmt: skip
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow(
+        [values.get(col.strip().lower(), "") for col in header]
+    )
+    if sources and not sources.endswith(b"\n"):
+        sources += b"\n"
+    return sources + row.getvalue().encode()
 
 
 @app.command()
@@ -261,11 +290,7 @@ def whatif(
 
     overrides = {WHATIF_FILE: _hypothetical_csv(ws, rows)}
     if any(r.get("source", "") in ("", WHATIF_SOURCE) for r in rows):
-        sources = (Path(ws.root) / SOURCES_FILE).read_bytes()
-        if not sources.endswith(b"\n"):
-            sources += b"\n"
-        extra = f"{WHATIF_SOURCE},Hypothetical source taken at face value,1\n"
-        overrides[SOURCES_FILE] = sources + extra.encode()
+        overrides[SOURCES_FILE] = _with_whatif_source(Path(ws.root) / SOURCES_FILE)
     try:
         after_ws = load_workspace(ws.root, overrides=overrides)
     except WorkspaceError as exc:
@@ -279,9 +304,13 @@ def whatif(
 
     with SamplingProgress() as progress:
         stored = find_run(ws, run_key(ws, settings))
+        before_idata = None
         if stored is not None:
-            before_idata = stored.idata
-        else:
+            try:
+                before_idata = stored.idata
+            except RunError as exc:  # sampled anew below, in memory only: say so
+                warn(f"warning: stored run {stored.run_id} is damaged ({exc}); sampling it anew")
+        if before_idata is None:
             before_idata, _ = sample(ws, settings, progress)
         after_idata, diag = sample(after_ws, settings, progress)
     before = forecast_table(before_idata, ws).set_index("id")
@@ -302,6 +331,8 @@ def whatif(
 
     from rich.table import Table
 
+    from forecast.report.terminal import show
+
     table = Table(title="What if (nothing was written)", title_justify="left")
     for col in ("question", "before", "after", "change", "after 90% interval"):
         table.add_column(col, justify="left" if col == "question" else "right")
@@ -312,5 +343,5 @@ def whatif(
             qid, _pct(b["posterior"]), _pct(a["posterior"]),
             f"{100 * change:+.1f} pts", f"{_pct(a['lo'])} - {_pct(a['hi'])}",
         )  # fmt: skip
-    stdout().print(table)
+    show(stdout(), table)
     _diagnostics_note(diag, strict=False)

@@ -26,6 +26,8 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn_run,
+    warn_workspace,
 )
 from forecast.errors import DiagnosticsError
 
@@ -61,7 +63,9 @@ def _run(ws: Any, seed: int | None, draws: int | None, chains: int | None, fresh
 
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
-        return ensure_run(ws, settings, progress=progress, reuse=not fresh)
+        run = ensure_run(ws, settings, progress=progress, reuse=not fresh)
+    warn_run(run)
+    return run
 
 
 def _strict(ok: bool, strict: bool) -> None:
@@ -101,6 +105,7 @@ def report(
     existing report folder is never overwritten.
     """
     _quiet_libraries()
+    from forecast.outputs import check_writable, writing_to
     from forecast.posterior import forecast_table
     from forecast.report.tables import build_report, report_json
     from forecast.report.terminal import forecast_table as table_view
@@ -110,6 +115,10 @@ def report(
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
+    folder = out if out is not None else Path(ws.root) / ws.settings.output
+    if not (json_out or no_files):
+        check_writable(folder)  # before sampling, not after
+    warn_workspace(ws)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
@@ -123,8 +132,8 @@ def report(
     show(console, table_view(rep, console))
     console.print(run_status(rep, reused=not run.sampled))
     if not no_files:
-        folder = out if out is not None else Path(ws.root) / ws.settings.output
-        written = write_report(rep, folder)
+        with writing_to(folder, stored=run.path):
+            written = write_report(rep, folder)
         where = _shown(written.path)
         if written.created:
             console.print(f"Report written to {where}{os.sep} (open {_shown(written.html)})",
@@ -163,6 +172,7 @@ def explain(
 
     ws = load_workspace(workspace)
     ws.question(question)  # an unknown id fails before any sampling
+    warn_workspace(ws)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     exp = build_explanation(ws, run.idata, question, run_id=run.run_id, ok=ok)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli._app import WorkspaceArg, app, friendly, stderr, stdout
+from forecast.cli._app import WorkspaceArg, app, friendly, stderr, stdout, warn_workspace
 from forecast.errors import UsageError
 
 
@@ -30,9 +30,7 @@ def validate(workspace: WorkspaceArg = Path(".")) -> None:
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
-    err = stderr()
-    for problem in ws.warnings:
-        err.print(str(problem), style="yellow", markup=False, soft_wrap=True)
+    warn_workspace(ws)
     clusters = len({e.cluster for e in ws.evidence})
     stdout().print(
         f"ok: {_plural(len(ws.questions), 'question')}, {_plural(len(ws.drivers), 'driver')}, "

@@ -146,6 +146,28 @@ def _banner(r: Report) -> str:
     )
 
 
+def _warnings(r: Report) -> str:
+    if not r.warnings:
+        return ""
+    items = "".join(f"<li><code>{esc(w)}</code></li>" for w in r.warnings)
+    n = len(r.warnings)
+    return (
+        f'<section class="banner warn" id="warnings"><strong>{n} warning{"s" * (n != 1)} '
+        "about the workspace files</strong>"
+        f'<ul class="small">{items}</ul><span class="small">The forecasts use the files as '
+        "they are; <code>forecast validate</code> lists the same lines.</span></section>"
+    )
+
+
+def default_prior_note() -> str:
+    from forecast.codebook import DEFAULT_PRIOR_SD
+
+    return (
+        "No analyst states a prior on this question: the default prior is used "
+        f"(log-odds Normal(0, {DEFAULT_PRIOR_SD:g}), centred on 50 %)."
+    )
+
+
 def _forecast_table(r: Report) -> str:
     rows = []
     for row in r.forecasts.to_dict("records"):
@@ -173,11 +195,13 @@ def _forecast_table(r: Report) -> str:
             f'<td><a href="#{_anchor(qid)}">{esc(row["title"])}</a>'
             f"{_outcome_badge(str(row.get('outcome') or ''))}"
             f'<span class="qid">{esc(qid)}</span></td>'
-            f'<td class="num">{pct(prior)}</td>'
-            f'<td class="num forecast">{pct(post)}</td>'
-            f'<td class="num">{interval(lo, hi)}{_strip(prior, post, lo, hi)}</td>'
-            f'<td class="num {_delta_class(delta)}">{esc(since)}</td>'
-            f"<td>{moved}</td><td>{flag_html}</td></tr>"
+            f'<td class="num" data-label="Prior">{pct(prior)}</td>'
+            f'<td class="num forecast" data-label="Forecast">{pct(post)}</td>'
+            f'<td class="num" data-label="90 % interval">{interval(lo, hi)}'
+            f"{_strip(prior, post, lo, hi)}</td>"
+            f'<td class="num {_delta_class(delta)}" data-label="Since previous">{esc(since)}</td>'
+            f'<td data-label="Moved most by">{moved}</td>'
+            f'<td data-label="Diagnostics">{flag_html}</td></tr>'
         )
     legend = (
         '<p class="small muted">Forecast: the probability the outcome is yes. '
@@ -212,12 +236,14 @@ def _evidence_table(r: Report, qid: str) -> str:
             "<tr>"
             f"<td>{esc(c.get('summary'))}"
             f'<span class="ids">{esc(c.get("items") or c.get("cluster"))}</span></td>'
-            f'<td>{esc(c.get("source"))}</td><td class="small">{via_html}</td>'
-            f'<td class="num {_delta_class(mean)}">{logodds(mean)} '
+            f'<td data-label="Source">{esc(c.get("source"))}</td>'
+            f'<td class="small" data-label="Reaches it">{via_html}</td>'
+            f'<td class="num {_delta_class(mean)}" data-label="Log-odds (90 %)">{logodds(mean)} '
             f'<span class="muted">[{logodds(_num(c.get("lo")))}, {logodds(_num(c.get("hi")))}]'
             "</span></td>"
-            f'<td class="num {_delta_class(shift)}">{esc(points(shift))}</td>'
-            f'<td class="num">{pct(_num(c.get("prob_without")))}</td></tr>'
+            f'<td class="num {_delta_class(shift)}" data-label="Δ forecast">{esc(points(shift))}'
+            "</td>"
+            f'<td class="num" data-label="Without it">{pct(_num(c.get("prob_without")))}</td></tr>'
         )
     more = len(df) - TOP_EVIDENCE
     note = (
@@ -252,6 +278,8 @@ def _question(r: Report, q: Any, figures: Mapping[str, bytes]) -> str:
             + (f' · <span class="flag-bad">⚠ {esc(row["flag"])}</span>' if row["flag"] else "")
             + "</p>"
         )
+    if q.id in r.default_prior:
+        summary += f'<p class="small warn-note">⚠ {esc(default_prior_note())}</p>'
     res = ""
     if q.resolution is not None:
         note = f" — {esc(q.resolution.note)}" if q.resolution.note else ""
@@ -330,13 +358,13 @@ def _diagnostics(r: Report, figures: Mapping[str, bytes]) -> str:
         rows.append(
             f'<tr><td>{esc(shorten(str(row["title"]), 80))}<span class="qid">{esc(row["id"])}'
             f"</span></td>"
-            f'<td class="num">{_fmt(row.get("rhat"), "{:.3f}")}</td>'
-            f'<td class="num">{_fmt(row.get("ess_bulk"), "{:.0f}")}</td>'
-            f'<td class="num">{_fmt(row.get("ess_tail"), "{:.0f}")}</td>'
+            f'<td class="num" data-label="R-hat">{_fmt(row.get("rhat"), "{:.3f}")}</td>'
+            f'<td class="num" data-label="ESS bulk">{_fmt(row.get("ess_bulk"), "{:.0f}")}</td>'
+            f'<td class="num" data-label="ESS tail">{_fmt(row.get("ess_tail"), "{:.0f}")}</td>'
             + (
-                f'<td><span class="flag-bad">⚠ {esc(flag)}</span></td>'
+                f'<td data-label="Status"><span class="flag-bad">⚠ {esc(flag)}</span></td>'
                 if flag
-                else '<td><span class="flag-ok">✓ ok</span></td>'
+                else '<td data-label="Status"><span class="flag-ok">✓ ok</span></td>'
             )
             + "</tr>"
         )
@@ -346,7 +374,7 @@ def _diagnostics(r: Report, figures: Mapping[str, bytes]) -> str:
         f'<p class="small">{esc(r.summary_line())}. A question is flagged when its R-hat '
         f"exceeds {RHAT_MAX} (chains disagree) or its bulk or tail effective sample size is "
         f"below {ESS_MIN} (too few independent draws).</p>"
-        '<table><thead><tr><th>Question</th><th class="num">R-hat</th>'
+        '<table class="diagnostics"><thead><tr><th>Question</th><th class="num">R-hat</th>'
         '<th class="num">ESS bulk</th><th class="num">ESS tail</th><th>Status</th></tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
         + _img(
@@ -395,6 +423,7 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         _header(report)
         + "<main>"
         + _banner(report)
+        + _warnings(report)
         + _forecast_table(report)
         + "".join(_question(report, q, figures) for q in report.questions)
         + _joints(report, figures)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forecast.report import figures as fig
-from forecast.report.html import when
+from forecast.report.html import default_prior_note, when
 from forecast.report.tables import (
     ESS_MIN,
     RHAT_MAX,
@@ -88,6 +88,9 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
             "",
         ]
 
+    if r.warnings:
+        out += ["**Warnings about the workspace files:**", ""]
+        out += [f"- {md(w)}" for w in r.warnings] + [""]
     out += ["## Forecasts", ""]
     rows = []
     for row in r.forecasts.to_dict("records"):
@@ -133,6 +136,8 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
         out += [" · ".join(facts), ""]
         if q.resolution_criteria:
             out += [f"**Resolves yes if:** {md(q.resolution_criteria)}", ""]
+        if q.id in r.default_prior:
+            out += [f"⚠ {md(default_prior_note())}", ""]
         sel = r.forecasts[r.forecasts["id"] == q.id]
         if len(sel):
             row = sel.iloc[0]

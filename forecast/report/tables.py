@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MAX_JOINTS = 4  # joint plots in one report: the most tied pairs sharing a driver
 
 FORECAST_COLUMNS = [
-    "id", "title", "prior", "posterior", "lo", "hi", "change", "rhat", "ess_bulk",
+    "id", "title", "prior", "posterior", "lo", "hi", "change_from_prior", "rhat", "ess_bulk",
     "ess_tail", "outcome", "previous", "since_previous", "moved_by", "moved_by_summary",
     "moved_by_shift", "flag",
 ]  # fmt: skip
@@ -116,6 +116,8 @@ class Report:
     drivers: Mapping[str, str] = field(default_factory=dict)  # driver id -> title
     idata: az.InferenceData | None = field(default=None, repr=False, compare=False)
     trace_path: Path | None = None  # the run's trace.nc, copied into the report folder
+    warnings: tuple[str, ...] = ()  # the workspace's warnings, as "path:line: message"
+    default_prior: tuple[str, ...] = ()  # questions no analyst states a prior on
 
     @property
     def diagnostics(self) -> Mapping[str, Any]:
@@ -286,6 +288,8 @@ def assemble_report(
     drivers: Mapping[str, str] | None = None,
     idata: az.InferenceData | None = None,
     trace_path: Path | None = None,
+    warnings: Sequence[str] = (),
+    default_prior: Sequence[str] = (),
 ) -> Report:
     """A :class:`Report` from frames already computed (what tests and notebooks use)."""
     diag = manifest.get("diagnostics", {}) or {}
@@ -303,6 +307,8 @@ def assemble_report(
         drivers=dict(drivers or {}),
         idata=idata,
         trace_path=trace_path,
+        warnings=tuple(warnings),
+        default_prior=tuple(default_prior),
     )
 
 
@@ -320,6 +326,7 @@ def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report
     pairs = strongest_pairs(idata, shared_driver_pairs(ws.questions, drivers))
     joints = [JointView(a, b, driver, posterior.joint(idata, a.id, b.id)) for a, b, driver in pairs]
     trace = run.path / "trace.nc"
+    stated = {s.target for s in ws.statements}
     return assemble_report(
         workspace=ws.root.resolve().name,
         manifest=run.manifest,
@@ -331,6 +338,8 @@ def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report
         drivers=drivers,
         idata=idata,
         trace_path=trace if trace.exists() else None,
+        warnings=[str(p) for p in ws.warnings],
+        default_prior=[q.id for q in ws.questions if q.id not in stated],
     )
 
 

@@ -46,33 +46,58 @@ def _table(console: Console, **kwargs: Any) -> Table:
     return Table(box=box.MARKDOWN, header_style="", **kwargs)
 
 
+# Off a terminal a text column is cut to this many characters (with an
+# ellipsis) unless its table sets its own cap; numbers are never cut.
+TEXT_MAX = 40
+
+
 def show(console: Console, renderable: RenderableType) -> None:
     """Print on a terminal as is; elsewhere as plain lines, one table row a line.
 
     Off a terminal nothing wraps (a log line per row, grep-able, and the
-    tables are valid Markdown); blank edge lines are dropped.
+    tables are valid Markdown): numeric (right-aligned) columns keep their
+    full width, text columns are cut with an ellipsis at their cap, so a
+    5,000-character summary cannot squeeze the numbers out. Text around the
+    tables wraps at the console's width; blank edge lines are dropped.
     """
     if console.is_terminal:
         console.print(renderable)
         return
-    for column in _columns(renderable):
+    parts = renderable.renderables if isinstance(renderable, Group) else [renderable]
+    for part in parts:
+        if isinstance(part, Table):
+            _print_plain_table(console, part)
+        else:
+            console.print(part)
+
+
+def _print_plain_table(console: Console, table: Table) -> None:
+    for column in table.columns:
         column.no_wrap = True
         column.min_width = None
         column.ratio = None
+        if column.justify != "right":
+            column.overflow = "ellipsis"
+            column.max_width = column.max_width or TEXT_MAX
     # a console of its own: the shared one caps rendering at its own width
-    wide = Console(file=io.StringIO(), width=4000, color_system=None, highlight=False)
-    wide.print(renderable, crop=False)
+    wide = Console(
+        file=io.StringIO(), width=4000, color_system=None, markup=False, emoji=False,
+        highlight=False,
+    )  # fmt: skip
+    wide.print(table, crop=False)
     lines = [line.rstrip() for line in wide.file.getvalue().splitlines()]
     text = "\n".join(line for line in lines if line.strip())
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    console.print(Text(text), soft_wrap=True)  # a Text: never read as markup or emoji
 
 
-def _columns(renderable: Any) -> list[Any]:
-    if isinstance(renderable, Table):
-        return list(renderable.columns)
-    if isinstance(renderable, Group):
-        return [c for r in renderable.renderables for c in _columns(r)]
-    return []
+def one_line(text: object) -> str:
+    """Text on one line (newlines and runs of spaces as one space), for plain tables."""
+    return " ".join(str(text).split())
+
+
+def cut_left(text: str, width: int) -> str:
+    """At most ``width`` characters, keeping the end (a path's file and line)."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def forecast_table(report: Report, console: Console) -> Table:
@@ -81,16 +106,19 @@ def forecast_table(report: Report, console: Console) -> Table:
     tty = console.is_terminal
     t = _table(console)
     # on a terminal: two-line headers and folding cells, so it fits 80 columns
-    t.add_column("Question", overflow="fold", min_width=15)
+    t.add_column("Question", overflow="fold", min_width=15, max_width=None if tty else 80)
     if not tty:
         t.add_column("ID", no_wrap=True)
     t.add_column("Prior →\nForecast" if tty else "Prior → Forecast", justify="right", no_wrap=True)
     t.add_column("90%\ninterval" if tty else "90% interval", justify="right", no_wrap=True)
-    t.add_column("Change", justify="right", no_wrap=True)
-    t.add_column("Moved most by", overflow="fold", min_width=12 if tty else None)
+    # the change since the previous run (posteriors.csv: since_previous), not
+    # the forecast minus the prior (posteriors.csv: change_from_prior)
+    t.add_column("Since\nprevious" if tty else "Since previous", justify="right", no_wrap=True)
+    t.add_column("Moved most by", overflow="fold", min_width=12 if tty else None,
+                 max_width=None if tty else 72)  # fmt: skip
     t.add_column("Diag.", overflow="fold", no_wrap=not tty, max_width=12 if tty else None)
     for row in report.forecasts.to_dict("records"):
-        title = Text(str(row["title"]))
+        title = Text(str(row["title"]) if tty else one_line(row["title"]))
         outcome = str(row.get("outcome") or "")
         if outcome:
             title.append(f" [resolved {outcome}]" if outcome != "annulled" else " [annulled]",
@@ -106,7 +134,8 @@ def forecast_table(report: Report, console: Console) -> Table:
         moved = Text()
         if row.get("moved_by"):
             shift = _num(row.get("moved_by_shift"))
-            moved.append(str(row["moved_by"]))
+            ids = str(row["moved_by"])
+            moved.append(ids if tty else shorten(ids, 28))  # off a terminal: room for the shift
             if math.isfinite(shift):
                 moved.append(" ")
                 moved.append_text(_signed(points(shift), shift))
@@ -117,7 +146,7 @@ def forecast_table(report: Report, console: Console) -> Table:
         diag = Text(f"⚠ {flag}", style="bold red") if flag else Text("ok", style="green")
         cells: list[RenderableType] = [title]
         if not tty:
-            cells.append(str(row["id"]))
+            cells.append(Text(str(row["id"])))
         cells += [
             Text.assemble(pct(_num(row["prior"])), " → ", (pct(_num(row["posterior"])), "bold")),
             interval(_num(row["lo"]), _num(row["hi"])),
@@ -152,7 +181,7 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
     tty = console.is_terminal
     q = exp.question
     head = Text()
-    head.append(q.title, style="bold")
+    head.append(q.title if tty else shorten(q.title, 100), style="bold")
     head.append(f"  [{q.id}]", style="dim")
     line = Text.assemble(
         "Prior ", pct(exp.prior), " → forecast ", (pct(exp.posterior), "bold"),
@@ -172,8 +201,8 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
     t.add_column("Δ forecast", justify="right", no_wrap=True)
     t.add_column("Without", justify="right", no_wrap=True)
     if not tty:
-        t.add_column("Where", no_wrap=True)
-        t.add_column("Summary", no_wrap=True)
+        t.add_column("Where", no_wrap=True, max_width=48)
+        t.add_column("Summary", no_wrap=True, max_width=80)
     rank = 0
     rows = exp.rows()
     for n, r in enumerate(rows):
@@ -201,7 +230,7 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
         strength = str(r.get("strength") or "") if kind == "item" else ""
         mean, lo, hi = _num(r.get("mean")), _num(r.get("lo")), _num(r.get("hi"))
         shift = _num(r.get("prob_shift"))
-        summary = Text(str(r.get("summary") or ""))
+        summary = Text(str(r.get("summary") or "") if tty else one_line(r.get("summary") or ""))
         if via:
             summary.append(f" (via {names.get(via, via)})", style="dim")
         cells: list[RenderableType] = ["" if child else str(rank)]
@@ -219,7 +248,7 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
                 coded.append(f"\n{strength}")
             cells += [ident, coded]
         else:
-            cells += [ident, src, grade, cred_s, strength]
+            cells += [ident, Text(src), Text(grade), Text(cred_s), Text(strength)]
         cells += [
             _signed(
                 f"{logodds(mean)}{chr(10) if tty else ' '}[{logodds(lo)}, {logodds(hi)}]", mean
@@ -228,7 +257,7 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
             pct(_num(r.get("prob_without"))),
         ]
         if not tty:
-            cells += [str(r.get("where") or ""), summary]
+            cells += [Text(cut_left(str(r.get("where") or ""), 48)), summary]
         t.add_row(*cells, end_section=tty and last_of_group)
     n_items = sum(1 for r in rows if r.get("kind") == "item")
     n_clusters = len({str(r.get("cluster")) for r in rows})

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from forecast.errors import Problem, UsageError, WorkspaceError
 from forecast.io import atomic_write_bytes
+from forecast.lock import locked
 from forecast.workspace.load import EVIDENCE_COLUMNS, load_workspace
 from forecast.workspace.objects import Workspace
 from forecast.workspace.reading import SOURCES_FILE, Reader
@@ -76,6 +77,7 @@ def evidence_file(ws: Workspace, file: str | None = None) -> str:
     return max(sorted(counts), key=lambda rel: counts[rel])
 
 
+@locked
 def add_evidence(
     root: str | Path, values: Mapping[str, str], file: str | None = None
 ) -> tuple[str, str]:

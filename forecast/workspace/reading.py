@@ -8,7 +8,9 @@ that is the schema's job.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +57,13 @@ class Reader:
         directory = self.root / folder
         if directory.is_dir():
             try:
-                found.update(
-                    f"{folder}/{p.name}"
-                    for p in directory.iterdir()
-                    if p.name.endswith(suffix) and not p.name.startswith(".") and p.is_file()
-                )
+                for p in directory.iterdir():
+                    if not p.name.endswith(suffix) or p.name.startswith("."):
+                        continue
+                    if p.is_file():
+                        found.add(f"{folder}/{p.name}")
+                    elif p.is_symlink():  # dangling, or a loop: is_file() says False
+                        self.warn(f"{folder}/{p.name}", 0, _broken_link(p))
             except OSError as exc:
                 self.error(folder, 0, f"cannot list the folder: {exc.strerror or exc}")
         prefix = folder + "/"
@@ -114,6 +118,21 @@ class Reader:
         if text is None:
             return None
         return parse_toml(rel, text, self.problems)
+
+
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link that leads to no file is skipped."""
+    try:
+        path.resolve(strict=True)
+        reason = "does not lead to a file"
+    except RuntimeError:  # Python 3.11-3.12 raise this on a loop
+        reason = "is a loop of links"
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        reason = (
+            "is a loop of links" if loop else f"points to {os.readlink(path)!r}, which is missing"
+        )
+    return f"symbolic link {reason}: skipped; fix or remove it"
 
 
 def data_of(node: YNode) -> Any:

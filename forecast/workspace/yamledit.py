@@ -4,8 +4,8 @@ Every change goes through ruamel.yaml's round-trip mode: comments, blank
 lines, key order, quoting, flow or block style and indentation are kept, and
 only what the edit touches changes. The result is validated with the rest of
 the workspace before it replaces the file, atomically; on any problem nothing
-is written. Callers that may run at the same time as other edits hold the
-workspace's lock around the call.
+is written. :func:`set_resolution` holds the workspace's lock (re-entered
+when its caller holds it already) from the read to the rename.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from forecast.errors import UsageError
 from forecast.formats import listing, suggest
 from forecast.io import atomic_write_bytes
+from forecast.lock import locked
 from forecast.workspace.load import load_workspace
 from forecast.workspace.objects import Outcome, Question
 from forecast.workspace.reading import QUESTIONS_FILE
@@ -146,6 +147,7 @@ def _put_last(entry: CommentedMap, key: str, value: Any) -> None:
             return
 
 
+@locked
 def set_resolution(
     root: str | Path,
     question: str,
