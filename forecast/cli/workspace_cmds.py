@@ -1,4 +1,4 @@
-"""Commands on workspace files: ``validate``, ``init``, ``evidence add``.
+"""Commands on workspace files: ``validate``, ``init``, ``schema``, ``evidence add``.
 
 None of them needs the model, so none imports pymc, arviz or pandas.
 """
@@ -63,6 +63,30 @@ def init(workspace: WorkspaceArg = Path(".")) -> None:
         "next: edit priors/questions.yaml, then `forecast validate` and `forecast report`",
         markup=False,
     )
+
+
+@app.command()
+@friendly
+def schema(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the schema files into.")
+    ] = Path("schema"),
+) -> None:
+    """Write JSON Schema for priors/questions.yaml and analyst files, for editors.
+
+    An editor using yaml-language-server (VS Code's YAML extension, ...) then
+    checks and completes fields as you type, in files that start with
+    `# yaml-language-server: $schema=../schema/questions.schema.json`
+    (`forecast init` writes both).
+    """
+    from forecast.workspace.schema_json import write_schemas
+
+    try:
+        written = write_schemas(out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    for path in written:
+        stdout().print(str(path), markup=False, soft_wrap=True)
 
 
 evidence_app = typer.Typer(
