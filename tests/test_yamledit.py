@@ -65,7 +65,7 @@ def test_resolution_added_as_one_line_keeping_everything_else(commented):
     q = set_resolution(commented, "lebanon-withdrawal", "no", DAY, note='Denied: "no pull-back"')
     after = (commented / Q).read_text()
     assert changed_lines(COMMENTED, after) == [
-        "+     resolution: {outcome: no, date: 2026-10-30, note: 'Denied: \"no pull-back\"'}"
+        '+     resolution: {outcome: no, date: 2026-10-30, note: "Denied: \\"no pull-back\\""}'
     ]
     # the new key follows the question's last key, before the blank line and the comment
     lines = after.splitlines()
@@ -181,7 +181,7 @@ def test_shipped_questions_file_gains_one_line(tmp_path):
     before = (tmp_path / Q).read_text()
     set_resolution(tmp_path, "mou-in-force", "yes", dt.date(2026, 12, 31), note="Both reaffirmed")
     assert changed_lines(before, (tmp_path / Q).read_text()) == [
-        "+     resolution: {outcome: yes, date: 2026-12-31, note: Both reaffirmed}"
+        '+     resolution: {outcome: yes, date: 2026-12-31, note: "Both reaffirmed"}'
     ]
     assert load_workspace(tmp_path).question("mou-in-force").resolved
 
@@ -203,3 +203,12 @@ def test_round_trip_without_a_change_is_byte_identical(path):
 )
 def test_round_trip_of_test_files(text):
     assert edit_text(text, lambda data: None) == text
+
+
+@pytest.mark.parametrize(
+    "note", ["0?", "yes", "null", "- a", "? b", "#hash", "a: b", "[x]", "{y}", "'q'", "1e3", "~"]
+)
+def test_any_note_reads_back_as_written(minimal_workspace, note):
+    q = set_resolution(minimal_workspace, "lebanon-withdrawal", "yes", DAY, note=note)
+    assert q.resolution.note == note
+    assert load_workspace(minimal_workspace).question("lebanon-withdrawal").resolution.note == note

@@ -20,7 +20,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+)
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -205,7 +209,8 @@ def set_resolution(
         if date is not None:
             value["date"] = date
         if note:
-            value["note"] = note
+            # quoted, so a note such as "0?" or "yes" reads back as the text it is
+            value["note"] = DoubleQuotedScalarString(note)
         value.fa.set_flow_style()
         if "resolution" in entry:
             entry["resolution"] = value
