@@ -65,11 +65,16 @@ def _quiet_pymc() -> None:
 
 
 def sample(
-    ws: Workspace, settings: Settings | None = None, progress: Progress | None = None
+    ws: Workspace,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    cores: int | None = None,
 ) -> tuple[az.InferenceData, Diagnostics]:
     """Build the model for ``ws`` and draw from its posterior.
 
-    Same workspace, same settings (seed included) -> identical draws.
+    Same workspace, same settings (seed included) -> identical draws, whatever
+    ``cores`` is: the chains run in that many processes (default: one per
+    chain, up to the machine's cores), each seeded alike.
     """
     import warnings
 
@@ -104,7 +109,7 @@ def sample(
                 draws=settings.draws,
                 tune=settings.tune,
                 chains=settings.chains,
-                cores=min(settings.chains, os.cpu_count() or 1),
+                cores=cores or min(settings.chains, os.cpu_count() or 1),
                 random_seed=settings.seed,
                 target_accept=settings.target_accept,
                 progressbar=False,
@@ -207,10 +212,12 @@ def ensure_run(
     settings: Settings | None = None,
     progress: Progress | None = None,
     reuse: bool = True,
+    cores: int | None = None,
 ) -> Run:
     """The latest stored run for these exact inputs and settings, or a new one.
 
-    Either way the run is recorded in the workspace's ledger (once).
+    Either way the run is recorded in the workspace's ledger (once). ``cores``
+    as in :func:`sample`.
     """
     from dataclasses import replace
 
@@ -234,7 +241,7 @@ def ensure_run(
                 f"stored run {', '.join(damaged)} is damaged (unreadable manifest or missing "
                 "trace.nc); sampling it anew"
             )
-    idata, diagnostics = sample(ws, settings, progress)
+    idata, diagnostics = sample(ws, settings, progress, cores)
     run = runs.save_run(ws, settings, idata, diagnostics)
     ledger.record_run(ws, run)
     if not note:

@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -126,6 +127,29 @@ def save_run(
             for row in table.to_dict("records")
         ],
     }
+    run = _store(ws, manifest, lambda tmp: idata.to_netcdf(str(tmp / "trace.nc")))
+    run.__dict__["idata"] = idata  # already in memory
+    return run
+
+
+def adopt_run(ws: Workspace, manifest: dict[str, Any], trace: bytes) -> Run:
+    """Store a run sampled elsewhere (its manifest and ``trace.nc`` bytes) in ``ws``.
+
+    The run is placed as :func:`save_run` places one (staged, then renamed to
+    the first free id), so a batch run on another machine is stored exactly
+    as ``forecast run`` stores it here.
+    """
+    manifest = dict(manifest)
+    base_id = str(manifest.get("run_id", "")).strip()
+    if not base_id or "/" in base_id or base_id.startswith("."):
+        raise RunError(f"a run returned by a worker has no usable id ({base_id!r})")
+    return _store(ws, manifest, lambda tmp: (tmp / "trace.nc").write_bytes(trace))
+
+
+def _store(ws: Workspace, manifest: dict[str, Any], write: Callable[[Path], Any]) -> Run:
+    """Write a run folder beside its place (``write(folder)`` adds the trace) and
+    rename it to the first free id from ``manifest["run_id"]`` on."""
+    base_id = manifest["run_id"]
     folder = runs_dir(ws)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -133,7 +157,7 @@ def save_run(
     except OSError as exc:
         raise RunError(f"cannot store the run in {folder}: {exc.strerror or exc}") from None
     try:
-        idata.to_netcdf(str(tmp / "trace.nc"))
+        write(tmp)
         os.chmod(tmp, 0o755)
         # The staged folder is renamed to the first free id; a process that took
         # the name meanwhile (the same inputs stored within the same second)
@@ -158,9 +182,7 @@ def save_run(
         if isinstance(exc, OSError):
             raise RunError(f"cannot store the run in {folder}: {exc.strerror or exc}") from None
         raise
-    run = Run(run_id, final, manifest, sampled=True)
-    run.__dict__["idata"] = idata  # already in memory
-    return run
+    return Run(run_id, final, manifest, sampled=True)
 
 
 def _read(path: Path) -> Run | None:

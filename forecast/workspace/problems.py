@@ -114,9 +114,12 @@ class TomlDocument(Document):
     def node(self, loc: Sequence) -> Any:
         node: Any = self.data
         for part in loc:
-            if not isinstance(node, Mapping) or part not in node:
+            if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]  # an array's item
+            elif isinstance(node, Mapping) and part in node:
+                node = node[part]
+            else:
                 return _MISSING
-            node = node[part]
         return node
 
     def line(self, loc: Sequence, at: str = "key") -> int:

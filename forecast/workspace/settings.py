@@ -30,21 +30,31 @@ WholeAbove0 = Annotated[
 ]
 
 
+PoolingValue = Annotated[
+    Literal["hierarchical", "direct"],
+    Says(bad="pooling {fmt} is not allowed; use 'hierarchical', 'direct'"),
+]
+CodingSd = Annotated[
+    float,
+    Field(ge=0, strict=True, allow_inf_nan=False),
+    Says(
+        bad="coding_sd {fmt} must be a number >= 0 (coding uncertainty: the sd of the log "
+        "of a coded log-ratio's size; 0 takes the coded ratios as exact)"
+    ),
+]
+Seed = Annotated[int, Field(ge=0, strict=True), Says(bad="seed {fmt} must be a whole number >= 0")]
+TargetAccept = Annotated[
+    float,
+    Field(gt=0, lt=1, strict=True, allow_inf_nan=False),
+    Says(bad="target_accept {fmt} must be a number between 0 and 1 (exclusive), e.g. 0.9"),
+]
+
+
 class ModelSection(Section):
     """``[model]``"""
 
-    pooling: Annotated[
-        Literal["hierarchical", "direct"],
-        Says(bad="pooling {fmt} is not allowed; use 'hierarchical', 'direct'"),
-    ] = Settings.pooling
-    coding_sd: Annotated[
-        float,
-        Field(ge=0, strict=True, allow_inf_nan=False),
-        Says(
-            bad="coding_sd {fmt} must be a number >= 0 (coding uncertainty: the sd of the log "
-            "of a coded log-ratio's size; 0 takes the coded ratios as exact)"
-        ),
-    ] = Settings.coding_sd
+    pooling: PoolingValue = Settings.pooling
+    coding_sd: CodingSd = Settings.coding_sd
 
 
 class SamplerSection(Section):
@@ -53,14 +63,8 @@ class SamplerSection(Section):
     draws: WholeAbove0 = Settings.draws
     chains: WholeAbove0 = Settings.chains
     tune: WholeAbove0 = Settings.tune
-    seed: Annotated[
-        int, Field(ge=0, strict=True), Says(bad="seed {fmt} must be a whole number >= 0")
-    ] = Settings.seed
-    target_accept: Annotated[
-        float,
-        Field(gt=0, lt=1, strict=True, allow_inf_nan=False),
-        Says(bad="target_accept {fmt} must be a number between 0 and 1 (exclusive), e.g. 0.9"),
-    ] = Settings.target_accept
+    seed: Seed = Settings.seed
+    target_accept: TargetAccept = Settings.target_accept
 
 
 def _strip(value: Any) -> Any:
