@@ -11,6 +11,12 @@ asks whether the 90 % interval of ``prob`` holds the simulated truth
 ``sigmoid(theta)``. If the engine is right, about 90 % of intervals do.
 
     python benchmarks/sbc.py [--rounds 200] [--questions 6] [--analysts 3] [--resolved 3]
+                             [--dask [--scheduler tcp://HOST:PORT]]
+
+With ``--dask`` the fits run as cells of ``forecast batch`` (docs/batch.md):
+each round's workspace is written as files, sent to a Dask worker (a local
+cluster, or the scheduler given) and fitted there by ``forecast run``'s
+path; the worlds are drawn here, the same as without it.
 
 Prints the coverage with its binomial standard error (intervals within one
 round share the world they were drawn in, so the error is a lower bound).
@@ -77,11 +83,10 @@ def _workspace(n_questions, n_analysts, resolved, stated, outcomes, settings):
     )
 
 
-def one_round(seed: int, n_questions: int, n_analysts: int, resolved: int, settings: dict):
-    """Draw a world from the prior, fit it, and return (covered per question, diagnostics)."""
+def draw_world(seed: int, n_questions: int, n_analysts: int, resolved: int, settings: dict):
+    """Draw statements and a world from the engine's prior: (workspace to fit, theta)."""
     import pymc as pm
 
-    from forecast.inference import sample
     from forecast.model import build_model, model_data
 
     rng = np.random.default_rng(seed)
@@ -96,12 +101,45 @@ def one_round(seed: int, n_questions: int, n_analysts: int, resolved: int, setti
     outcomes = np.zeros(n_questions, dtype=int)
     if resolved:
         outcomes[:resolved] = prior.prior_predictive["outcome"].values.reshape(-1)
-    ws = _workspace(n_questions, n_analysts, resolved, stated, outcomes, settings)
+    return _workspace(n_questions, n_analysts, resolved, stated, outcomes, settings), theta
+
+
+def one_round(seed: int, n_questions: int, n_analysts: int, resolved: int, settings: dict):
+    """Draw a world from the prior, fit it, and return (covered per question, diagnostics ok)."""
+    from forecast.inference import sample
+
+    ws, theta = draw_world(seed, n_questions, n_analysts, resolved, settings)
     idata, diag = sample(ws)
     prob = idata.posterior["prob"].values.reshape(-1, n_questions)
     lo, hi = np.quantile(prob, [0.05, 0.95], axis=0)
     truth = _sigmoid(theta)
-    return (lo <= truth) & (truth <= hi), diag
+    return (lo <= truth) & (truth <= hi), diag.ok
+
+
+def dask_rounds(args, settings: dict):
+    """The rounds as cells of ``forecast batch``: each world's workspace travels to a
+    Dask worker as files and is fitted there as ``forecast run`` fits it; yields
+    (covered per question, diagnostics ok) as rounds finish, in any order."""
+    from forecast.batch import Cell, cluster, run_cells
+    from forecast.batch.execute import default_workers
+    from forecast.workspace.writing import workspace_bytes
+
+    cells, truths = [], {}
+    for r in range(args.rounds):
+        ws, theta = draw_world(args.seed * 100_003 + r, args.questions, args.analysts,
+                               args.resolved, settings)  # fmt: skip
+        cell = Cell(f"round-{r}", workspace_bytes(ws), values={"round": r})
+        cells.append(cell)
+        truths[cell.workspace] = _sigmoid(theta)
+    with cluster(args.scheduler, default_workers(len(cells))) as client:
+        for outcome in run_cells(cells, client):
+            if not outcome.ok:
+                raise SystemExit(f"{outcome.cell.workspace} failed: {outcome.error}")
+            table = outcome.result["table"]
+            lo = np.array([row["lo"] for row in table])
+            hi = np.array([row["hi"] for row in table])
+            truth = truths[outcome.cell.workspace]
+            yield (lo <= truth) & (truth <= hi), outcome.result["manifest"]["diagnostics"]["ok"]
 
 
 def main() -> None:
@@ -113,14 +151,29 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--dask", action="store_true", help="fit on Dask through forecast batch's path"
+    )
+    parser.add_argument(
+        "--scheduler", help="with --dask: a running scheduler (default: a local cluster)"
+    )
     args = parser.parse_args()
+    if args.scheduler and not args.dask:
+        parser.error("--scheduler goes with --dask")
     settings = {"draws": args.draws, "tune": args.tune, "chains": 2, "seed": args.seed}
+    if args.dask:
+        rounds = dask_rounds(args, settings)
+    else:
+        rounds = (
+            one_round(
+                args.seed * 100_003 + r, args.questions, args.analysts, args.resolved, settings
+            )  # fmt: skip
+            for r in range(args.rounds)
+        )
     covered, bad, start = [], 0, time.perf_counter()
-    for r in range(args.rounds):
-        hit, diag = one_round(args.seed * 100_003 + r, args.questions, args.analysts,
-                              args.resolved, settings)  # fmt: skip
+    for r, (hit, ok) in enumerate(rounds):
         covered.append(hit)
-        bad += not diag.ok
+        bad += not ok
         if (r + 1) % 10 == 0 or r + 1 == args.rounds:
             c = np.concatenate(covered)
             se = np.sqrt(c.mean() * (1 - c.mean()) / c.size)

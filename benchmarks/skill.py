@@ -42,6 +42,11 @@ most forecasters on these sites use themselves). Paired differences
 negative difference means the pool scored better.
 
     python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] ...
+                               [--dask [--scheduler tcp://HOST:PORT]]
+
+With ``--dask`` the engine's fits of a record run side by side as cells of
+``forecast batch`` (docs/batch.md): each workspace is written as files and
+fitted on a Dask worker by ``forecast run``'s path.
 """
 
 from __future__ import annotations
@@ -287,11 +292,10 @@ def fit_recalibrated(rec: Record, train: list, shrink=(0.5, 0.3)):
 # --- the engine --------------------------------------------------------------------
 
 
-def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray, dict]:
-    """The engine's forecast for the test questions (posterior mean of ``prob``)."""
+def engine_workspace(rec: Record, resolved: bool, settings: dict):
+    """The record as a workspace: one bare ``{p}`` statement per forecaster and question."""
     from types import MappingProxyType
 
-    from forecast.inference import sample
     from forecast.workspace import Analyst, Question, Resolution, Settings, Statement, Workspace
 
     qids = list(rec.train) + list(rec.test)
@@ -305,7 +309,7 @@ def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray
     by: dict[str, list[Statement]] = {}
     for q, a, p in zip(f["question"], f["forecaster"], f["p"], strict=True):
         by.setdefault(a, []).append(Statement(analyst=a, target=q, kind="point", p=float(p)))
-    ws = Workspace(
+    return Workspace(
         root=Path("."),
         questions=tuple(questions),
         drivers=(),
@@ -314,9 +318,9 @@ def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray
         evidence=(),
         settings=Settings(**settings),
     )
-    start = time.perf_counter()
-    idata, diag = sample(ws)
-    seconds = time.perf_counter() - start
+
+
+def _engine_info(rec: Record, idata, diag, seconds: float) -> tuple[np.ndarray, dict]:
     prob = idata.posterior["prob"].mean(("chain", "draw"))
     out = prob.sel(question=list(rec.test)).values
     info = {"seconds": seconds, "ok": diag.ok, "divergences": diag.divergences}
@@ -326,6 +330,49 @@ def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray
         if name in post:
             info[name] = float(post[name].mean())
     return out, info
+
+
+def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray, dict]:
+    """The engine's forecast for the test questions (posterior mean of ``prob``)."""
+    from forecast.inference import sample
+
+    ws = engine_workspace(rec, resolved, settings)
+    start = time.perf_counter()
+    idata, diag = sample(ws)
+    return _engine_info(rec, idata, diag, time.perf_counter() - start)
+
+
+def engine_pools_dask(
+    rec: Record, runs: list[tuple[str, bool]], settings: dict, scheduler: str | None
+) -> dict[str, tuple[np.ndarray, dict]]:
+    """The engine's runs as cells of ``forecast batch``, side by side on Dask: each
+    workspace travels to a worker as files and is fitted there as ``forecast run``
+    fits it; ``seconds`` is the cell's time on its worker."""
+    import tempfile
+
+    import arviz as az
+
+    from forecast.batch import Cell, cluster, run_cells
+    from forecast.inference import Diagnostics
+    from forecast.workspace.writing import workspace_bytes
+
+    cells = [
+        Cell(label, workspace_bytes(engine_workspace(rec, resolved, settings)))
+        for label, resolved in runs
+    ]
+    found = {}
+    with cluster(scheduler, len(cells)) as client:
+        for outcome in run_cells(cells, client):
+            if not outcome.ok:
+                raise SystemExit(f"{outcome.cell.workspace} failed: {outcome.error}")
+            result = outcome.result
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "trace.nc"
+                path.write_bytes(result["trace"])
+                idata = az.from_netcdf(path).load()
+            diag = Diagnostics.from_dict(result["manifest"]["diagnostics"])
+            found[outcome.cell.workspace] = _engine_info(rec, idata, diag, result["seconds"])
+    return found
 
 
 # --- scoring -----------------------------------------------------------------------
@@ -405,8 +452,10 @@ def evaluate(rec: Record, args, loqo: bool = False) -> str:
         runs = [("engine, no outcomes", False)]
         if rec.train:
             runs.insert(0, ("engine, track record", True))
+        if args.dask:
+            fitted = engine_pools_dask(rec, runs, settings, args.scheduler)
         for label, resolved in runs:
-            p, info = engine_pool(rec, resolved, settings)
+            p, info = fitted[label] if args.dask else engine_pool(rec, resolved, settings)
             pools[label] = p
             extra = ", ".join(
                 f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
@@ -433,7 +482,15 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")
+    parser.add_argument(
+        "--dask", action="store_true", help="fit the engine on Dask through forecast batch's path"
+    )
+    parser.add_argument(
+        "--scheduler", help="with --dask: a running scheduler (default: a local cluster)"
+    )
     args = parser.parse_args()
+    if args.scheduler and not args.dask:
+        parser.error("--scheduler goes with --dask")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in args.records.split(","):
         start = time.perf_counter()
