@@ -91,13 +91,16 @@ def test_a_bad_spec_is_refused_with_every_problem_on_its_line(tmp_path):
 
 
 def test_a_missing_workspace_and_a_value_in_both_tables_are_refused(tmp_path):
+    (tmp_path / "ws").mkdir()
     spec = write_spec(
-        tmp_path, 'workspaces = ["nowhere"]\n[settings]\nseed = 3\n[grid]\nseed = [1, 2]\n'
+        tmp_path,
+        'workspaces = ["nowhere", "ws", "./ws"]\n[settings]\nseed = 3\n[grid]\nseed = [1, 2]\n',
     )
     with pytest.raises(WorkspaceError) as err:
         read_spec(spec)
     text = str(err.value)
     assert f"{spec}:1: workspaces[0] 'nowhere': no such folder" in text
+    assert f"{spec}:1: workspaces[2] './ws' names a folder already listed" in text
     assert f"{spec}:5: seed is in both [settings] and [grid]" in text
 
 
@@ -188,9 +191,22 @@ def scheduler(tmp_path_factory):
     log = (folder / "log.txt").open("w")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
-            env=_env(), stdout=log, stderr=subprocess.STDOUT, cwd=folder,
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
         )  # fmt: skip
     ]
     try:
@@ -201,9 +217,21 @@ def scheduler(tmp_path_factory):
         for n in range(2):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "distributed.cli.dask_worker", address,
-                     "--nthreads", "1", "--no-dashboard", "--name", f"w{n}"],
-                    env=_env(), stdout=log, stderr=subprocess.STDOUT, cwd=folder,
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{n}",
+                    ],
+                    env=_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=folder,
                 )  # fmt: skip
             )
         with Client(address, timeout="30s") as client:
@@ -358,10 +386,35 @@ def test_a_tiny_sbc_through_the_batch_path_matches_the_fits_made_here(scheduler)
     args = Namespace(rounds=2, questions=3, analysts=2, resolved=1, seed=4, scheduler=scheduler)
     settings = {"draws": 150, "tune": 150, "chains": 2, "seed": args.seed}
     via_dask = list(sbc.dask_rounds(args, settings))
-    here = [
-        sbc.one_round(args.seed * 100_003 + r, 3, 2, 1, settings) for r in range(args.rounds)
-    ]
+    here = [sbc.one_round(args.seed * 100_003 + r, 3, 2, 1, settings) for r in range(args.rounds)]
     assert len(via_dask) == 2
     # rounds come back in any order: compare as a multiset of (hits, diagnostics ok)
     key = lambda pair: (tuple(pair[0].tolist()), bool(pair[1]))  # noqa: E731
     assert sorted(map(key, via_dask)) == sorted(map(key, here))
+
+
+@pytest.mark.slow
+def test_a_backtest_grid_is_forecast_run_as_of_each_date(tmp_path, scheduler):
+    ws = shipped_copy(tmp_path / "ws")
+    spec = write_spec(
+        tmp_path,
+        f'workspaces = ["ws"]\n[settings]\n{TINY}seed = 9\n[grid]\n'
+        "as_of = [2026-07-04, 2026-07-08]\n",
+    )
+    result = runner.invoke(app, ["batch", str(spec), "--scheduler", scheduler])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "sweep-results" / "results.csv")
+    alone = alone_copy(tmp_path / "alone", 0.4)
+    for day in ("2026-07-04", "2026-07-08"):
+        done = runner.invoke(app, ["run", str(alone), "--as-of", day, "--seed", "9"])
+        assert done.exit_code == 0, done.output
+    with open_ledger(alone) as led:
+        want = {(f["as_of"], f["question"]): f["forecast"] for f in led.forecasts()}
+    got = {(a, q): f for a, q, f in zip(frame["as_of"], frame["question"], frame["forecast"],
+                                         strict=True)}  # fmt: skip
+    assert got == want
+    # fewer items known on 4 July: the two dates' forecasts differ
+    by_day = frame.pivot(index="question", columns="as_of", values="forecast")
+    assert (by_day["2026-07-04"] != by_day["2026-07-08"]).any()
+    with open_ledger(ws) as led:
+        assert sorted(r["as_of"] for r in led.runs()) == ["2026-07-04", "2026-07-08"]

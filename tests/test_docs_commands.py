@@ -6,8 +6,10 @@ joined, and of `a && b` only the `forecast` commands are kept. The one
 placeholder the docs use, `path/to/ws`, becomes the workspace copy. The copy
 samples with tiny settings, so every sampling command shares one stored run
 (but `whatif`, which samples its hypothetical workspace, and a command giving
-its own `--draws`); commands that edit files run on a copy of their own, so
-they do not change the inputs the others share.
+its own `--draws`); commands that edit files (and `batch`, whose spec sets
+its own settings) run on a copy of their own, so they do not change the
+inputs the others share. The copy holds the example batch spec
+(`examples/batch/`), whose workspace is the copy itself.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from forecast.workspace import SOURCES_FILE, init_workspace, load_workspace
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PLACEHOLDERS = {"path/to/ws": "{ws}"}
-EDITS = ("evidence add", "init", "resolve")  # commands that write workspace files
+# commands that write workspace files, and batch, which stores runs of other settings
+EDITS = ("evidence add", "init", "resolve", "batch")
 SHELLS = ("", "console", "bash", "sh", "shell")
 
 
@@ -87,8 +90,8 @@ def test_the_docs_hold_the_daily_loop():
 
 def _copy(root: Path) -> Path:
     root.mkdir(parents=True)
-    for name in ("priors", "evidence"):
-        shutil.copytree(REPO / name, root / name)
+    for name in ("priors", "evidence", "examples/batch"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("*-results"))
     toml = (REPO / "forecast.toml").read_text(encoding="utf-8")
     toml = "\n".join(
         line

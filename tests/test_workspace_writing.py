@@ -30,8 +30,7 @@ def _plain(ws: Workspace) -> tuple:
         tuple(replace(q, line=0) for q in ws.questions),
         tuple(replace(d, line=0) for d in ws.drivers),
         tuple(
-            (a.name, tuple(replace(s, path="", line=0) for s in a.statements))
-            for a in ws.analysts
+            (a.name, tuple(replace(s, path="", line=0) for s in a.statements)) for a in ws.analysts
         ),
         tuple(replace(s, line=0) for s in ws.sources),
         tuple(replace(e, path="", line=0) for e in ws.evidence),
@@ -59,9 +58,7 @@ def test_a_simulated_workspace_reads_back_with_every_float_exact(tmp_path):
         Analyst("a1", "a1", (Statement("a1", "q0", "interval", p=p, lo=0.1, hi=0.7, level=0.9),
                              Statement("a1", "q1", "beta", a=2.5, b=7.0))),
     )  # fmt: skip
-    ws = Workspace(
-        Path("."), questions, (), analysts, (), (), settings=Settings(draws=50, seed=3)
-    )
+    ws = Workspace(Path("."), questions, (), analysts, (), (), settings=Settings(draws=50, seed=3))
     materialise(workspace_bytes(ws), tmp_path)
     again = load_workspace(tmp_path)
     assert _plain(again) == _plain(ws)

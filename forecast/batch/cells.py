@@ -121,6 +121,7 @@ def run_cell(
     import socket
     import tempfile
     import time
+    import warnings
     from dataclasses import replace
 
     from forecast.asof import as_of as cut
@@ -128,6 +129,10 @@ def run_cell(
     from forecast.posterior import forecast_table
     from forecast.workspace import load_workspace
 
+    # as the command line does: a note about PyTensor's build, not about a forecast
+    warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
+    )
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="forecast-cell-") as tmp:
         root = Path(tmp)

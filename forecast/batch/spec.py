@@ -195,10 +195,18 @@ def read_spec(path: str | Path) -> Spec:
         raise WorkspaceError(sorted(problems, key=lambda p: p.line))
     assert isinstance(model, SpecFile)
     base = path.parent
-    folders = []
+    folders: list[tuple[str, Path]] = []
     for i, written in enumerate(model.workspaces):
         folder = base / written
-        if not folder.is_dir():
+        if any(folder.resolve() == other.resolve() for _, other in folders):
+            problems.append(
+                Problem(
+                    label,
+                    toml_line(lines, "workspaces"),
+                    f"workspaces[{i}] {written!r} names a folder already listed",
+                )
+            )
+        elif not folder.is_dir():
             problems.append(
                 Problem(
                     label,
