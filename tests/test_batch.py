@@ -357,6 +357,10 @@ def test_without_a_scheduler_the_sweep_runs_on_a_local_cluster(tmp_path):
     frame = pd.read_csv(tmp_path / "sweep-results" / "results.csv")
     assert len(frame) == 24 and set(frame["status"]) == {"done"}
     assert "4 cells: 4 run now" in result.output
+    assert "connecting to a local cluster of" in result.output
+    # off a terminal the summary is a plain (Markdown) table, one question a line
+    (line,) = [x for x in result.output.splitlines() if x.startswith("| ws ") and "mou-in" in x]
+    assert line.endswith("|") and "pts" in line
     # the same numbers as `forecast run --seed 1` with coding_sd 0.8
     alone = alone_copy(tmp_path / "alone", 0.8)
     assert runner.invoke(app, ["run", str(alone), "--seed", "1"]).exit_code == 0

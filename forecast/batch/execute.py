@@ -253,7 +253,11 @@ def run_batch(
         progress(0, len(todo), f"{len(cells) - len(todo)} cells finished before: taken as stored")
     if todo:
         index = {id(cells[i]): i for i in todo}
-        with cluster(scheduler, default_workers(len(todo))) as client:
+        workers = default_workers(len(todo))
+        if progress:
+            where = scheduler or f"a local cluster of {workers} worker{'s' * (workers != 1)}"
+            progress(0, len(todo), f"connecting to {where}")
+        with cluster(scheduler, workers) as client:
             for outcome in run_cells([cells[i] for i in todo], client, progress):
                 i = index[id(outcome.cell)]
                 if outcome.ok:
