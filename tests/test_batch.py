@@ -114,6 +114,16 @@ def test_a_workspace_with_errors_stops_the_batch_before_any_cell(tmp_path):
     assert not (ws / ".forecast").exists()
 
 
+def test_an_output_folder_that_cannot_be_written_stops_before_any_cell(tmp_path):
+    ws = shipped_copy(tmp_path / "ws")
+    spec = write_spec(tmp_path, SWEEP)
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    result = runner.invoke(app, ["batch", str(spec), "--out", str(tmp_path / "taken")])
+    assert result.exit_code == 2
+    assert "cannot write the results in" in result.output
+    assert not (ws / ".forecast").exists()
+
+
 def test_the_grid_is_every_combination_in_the_order_written(tmp_path):
     shipped_copy(tmp_path / "ws")
     spec = read_spec(
@@ -307,6 +317,15 @@ def test_a_sweep_on_a_cluster_gives_the_numbers_of_forecast_run(tmp_path, schedu
     rows = pd.DataFrame(json.loads(again.stdout)["rows"])
     assert set(rows["status"]) == {"cached"}
     assert rows["forecast"].tolist() == frame["forecast"].tolist()
+    assert len(list_runs(load_workspace(ws))) == 4
+
+    # a run removed from the workspace: its cell runs again, the others stay cached
+    gone = frame["run_id"].iloc[0]
+    shutil.rmtree(ws / ".forecast" / "runs" / gone)
+    third = runner.invoke(app, ["batch", str(spec), "--scheduler", scheduler, "--json"])
+    assert third.exit_code == 0, third.output
+    rows = pd.DataFrame(json.loads(third.stdout)["rows"]).drop_duplicates("cell")
+    assert rows["status"].tolist() == ["done", "cached", "cached", "cached"]
     assert len(list_runs(load_workspace(ws))) == 4
 
 

@@ -13,6 +13,7 @@ and the results table.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from forecast.batch.cells import Cell, code_version, run_cell, shown, workspace_files
 from forecast.batch.spec import AS_OF, Spec
-from forecast.errors import Problem, RunError, WorkspaceError
+from forecast.errors import OutputError, Problem, RunError, WorkspaceError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from forecast.workspace import Workspace
 
 Progress = Callable[[int, int, str], None]
-CACHE = "cells"  # under the output folder: one <cell key>.json per finished cell
+CACHE = "cells"  # under the output folder: one JSON file per finished cell
 # columns of the results table after the grid's own
 COLUMNS = (
     "question", "title", "prior", "forecast", "lo", "hi", "rhat", "ess_bulk", "ess_tail",
@@ -241,10 +242,14 @@ def run_batch(
     workspaces = load_workspaces(spec)
     cells = spec_cells(spec, workspaces)
     cache = out / CACHE
+    try:  # before any cell runs: a run must never be stored and then not noted done
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write the results in {out}: {exc.strerror or exc}") from None
     outcomes: dict[int, Outcome] = {}
     todo = []
     for i, cell in enumerate(cells):
-        found = _cached(cache / f"{cell.key}.json")
+        found = _cached(cache / _cache_name(cell), cell)
         if found is not None:
             outcomes[i] = Outcome(cell, run_id=found["run_id"], cached=True, rows=found["rows"])
         else:
@@ -274,12 +279,25 @@ def run_batch(
     return BatchResult(frame, spec.keys, out, tuple(files), note)
 
 
-def _cached(path: Path) -> dict[str, Any] | None:
+def _cache_name(cell: Cell) -> str:
+    """The cell's file in the cache: its key, and the workspace its run is stored in
+    (two folders holding the same files are two cells)."""
+    where = str(Path(cell.root).resolve()) if cell.root else ""
+    return hashlib.sha256(f"{cell.key}\0{where}".encode()).hexdigest() + ".json"
+
+
+def _cached(path: Path, cell: Cell) -> dict[str, Any] | None:
+    """The finished cell's record, or None: not there, damaged, or its run no
+    longer in its workspace (then the cell runs again)."""
+    from forecast.runs import RUNS
+
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None  # not there, or damaged: the cell runs again
+        return None
     ok = isinstance(found, dict) and isinstance(found.get("rows"), list) and found.get("run_id")
+    if ok and cell.root is not None:
+        ok = (Path(cell.root) / RUNS / str(found["run_id"]) / "manifest.json").is_file()
     return found if ok else None
 
 
@@ -296,7 +314,7 @@ def _keep(outcome: Outcome, ws: Workspace, cache: Path) -> Outcome:
     done = replace(outcome, run_id=run.run_id, result={**result, "trace": b""})
     done.rows = _rows(done)
     record = {"run_id": run.run_id, "workspace": outcome.cell.workspace, "rows": done.rows}
-    atomic_write_text(cache / f"{outcome.cell.key}.json", json.dumps(record, indent=1) + "\n")
+    atomic_write_text(cache / _cache_name(outcome.cell), json.dumps(record, indent=1) + "\n")
     return done
 
 
