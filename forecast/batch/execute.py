@@ -78,7 +78,7 @@ def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterato
         ) from None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise RunError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
@@ -109,10 +109,13 @@ def run_cells(
 
     cells = list(cells)
     futures = {}
+    sent: dict[int, Any] = {}  # a workspace's files travel once, whatever its cells
     for cell in cells:
+        if id(cell.files) not in sent:
+            (sent[id(cell.files)],) = client.scatter([dict(cell.files)], hash=False)
         future = client.submit(
             run_cell,
-            dict(cell.files),
+            sent[id(cell.files)],
             dict(cell.settings),
             cell.as_of.isoformat() if cell.as_of else None,
             key=f"forecast-cell-{cell.key[:16]}-{id(cell):x}",
