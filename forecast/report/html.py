@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
 from collections.abc import Mapping
 from functools import cache
@@ -38,13 +37,12 @@ TOP_EVIDENCE = 8  # rows of the per-question evidence table
 
 
 def _escaped(value: Any) -> Any:
-    """Every value the template prints: nothing for None and NaN, and text
-    escaped for HTML text and attribute values (quotes included)."""
-    if isinstance(value, Markup):
-        return value
+    """Every value the template prints: nothing for None and NaN; the rest is
+    left to autoescaping (markupsafe escapes quotes too, so text is safe in
+    attribute values)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return Markup(html.escape(str(value), quote=True))
+    return value
 
 
 @cache
