@@ -45,7 +45,7 @@ POOL_PRIORS = {
     # Information overlap of two analysts, omega ~ Beta(4, 1): analysts of one
     # team read much the same news (prior median 0.84). n analysts' average is
     # extremized by n / (1 + (n - 1) omega), their effective number: prior median
-    # 1.12 for 3 analysts, 1.19 for many, 95 % below 1.5 and 2.1 (published
+    # 1.12 for 3 analysts, 1.19 for many, 95 % below 1.54 and 2.1 (published
     # extremizing factors for crowds are 1.5-2.5). None: the plain average.
     "overlap_beta": (4.0, 1.0),
 }
