@@ -21,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from forecast.report import figures as fig
+from forecast.report import track
 from forecast.report.tables import (
     ESS_MIN,
     RHAT_MAX,
@@ -34,6 +35,7 @@ from forecast.report.tables import (
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 TOP_EVIDENCE = 8  # rows of the per-question evidence table
+TOP_ANALYSTS = 12  # rows of the track record's analyst table (forecast score lists all)
 
 
 def _escaped(value: Any) -> Any:
@@ -192,6 +194,7 @@ def _evidence(r: Report, qid: str) -> tuple[list[dict[str, Any]], int]:
 def _question(r: Report, q: Any, rows: Mapping[str, dict], figures: Mapping[str, bytes]) -> dict:
     evidence, more = _evidence(r, q.id)
     res = q.resolution
+    history = r.track.history_of(q.id) if r.track is not None else None
     return {
         "id": q.id,
         "anchor": _anchor(q.id),
@@ -222,9 +225,95 @@ def _question(r: Report, q: Any, rows: Mapping[str, dict], figures: Mapping[str,
             "Each evidence cluster's push on the log-odds, largest first, from the team's prior "
             "to the forecast; whiskers are 90 % intervals; top axis in probabilities.",
         ),
+        "timeline_figure": _figure(
+            figures,
+            track.timeline_path(q.id),
+            f"Forecast run by run for: {q.title}",
+            f"The forecast of each recorded run ({_runs(history)}) with its 90 % interval "
+            "(shaded), the pooled prior dashed, evidence dates marked along the bottom "
+            "(▲ for, ▼ against) and the resolution as a dotted line; "
+            f"forecast history {q.id} lists what changed between runs.",
+        ),
         "evidence": evidence,
         "more": more,
     }
+
+
+def _runs(history: Any) -> str:
+    n = len(history.steps) if history is not None else 0
+    return f"{n} run{'s' * (n != 1)}"
+
+
+def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The track record section: scores by method, per analyst, per question."""
+    if r.track is None and not r.track_problems:
+        return None
+    t = r.track
+    view: dict[str, Any] = {"problems": list(r.track_problems), "available": t is not None}
+    if t is None:
+        return view
+    s = t.scored
+    view["summary"] = t.summary_line()
+    view["resolved"] = t.resolved
+    view["missing"] = list(s.missing)
+    view["notes"] = list(s.notes)
+    if not t.resolved:
+        return view
+    view["methods"] = [
+        {
+            "name": m["name"],
+            "n": m["n"],
+            "brier": _fmt(m["brier"], "{:.3f}"),
+            "log": _fmt(m["log"], "{:.3f}"),
+            "mcb": _fmt(m["mcb"], "{:.3f}"),
+            "dsc": _fmt(m["dsc"], "{:.3f}"),
+            "unc": _fmt(m["unc"], "{:.3f}"),
+        }
+        for m in s.methods.to_dict("records")
+    ]
+    analysts = s.analysts.head(TOP_ANALYSTS)
+    view["analysts"] = [
+        {
+            "name": a["analyst"],
+            "n": a["n"],
+            "brier": _fmt(a["brier"], "{:.3f}"),
+            "log": _fmt(a["log"], "{:.3f}"),
+        }
+        for a in analysts.to_dict("records")
+    ]
+    view["more_analysts"] = max(len(s.analysts) - TOP_ANALYSTS, 0)
+    rows = []
+    for q in s.questions.to_dict("records"):
+        p = _num(q["forecast"])
+        before = ""
+        if q["run_id"] is None:
+            before = "no run before resolution"
+        elif not math.isfinite(p):
+            before = "no model forecast before resolution"
+        rows.append(
+            {
+                "id": q["id"],
+                "anchor": _anchor(str(q["id"])),
+                "title": shorten(str(q["title"]), 90),
+                "outcome": q["outcome"],
+                "resolved": q["resolved"],
+                "forecast": pct(p) if math.isfinite(p) else "",
+                "interval": interval(_num(q["lo"]), _num(q["hi"])) if math.isfinite(p) else "",
+                "basis": q["basis"],
+                "before": before,
+                "brier": _fmt(q["brier_forecast"], "{:.3f}"),
+            }
+        )
+    view["questions"] = rows
+    view["figure"] = _figure(
+        figures,
+        track.RELIABILITY,
+        "Reliability diagram of the model forecast and the analysts' mean",
+        "Reliability (CORP): the isotonic fit of the outcomes on each forecast; on the dashed "
+        "diagonal when calibrated. Ticks below the axis are the forecasts. With few resolved "
+        "questions read it as a record, not a verdict.",
+    )
+    return view
 
 
 def _joints(r: Report, figures: Mapping[str, bytes]) -> list[dict[str, Any]]:
@@ -287,6 +376,7 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         "forecasts": forecasts,
         "questions": [_question(r, q, by_id, figures) for q in r.questions],
         "joints": _joints(r, figures),
+        "track": _track(r, figures),
         "diagnostics": [
             {
                 "id": row["id"],

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from forecast.report import figures as fig
+from forecast.report import track
 from forecast.report.html import default_prior_note, when
 from forecast.report.tables import (
     ESS_MIN,
@@ -32,6 +33,7 @@ from forecast.report.tables import (
 )
 
 TOP_EVIDENCE = 8
+TOP_ANALYSTS = 12
 _SPECIAL = re.compile(r"([\\`*_\[\]#|~])")  # the rest is only special where md() never puts text
 
 
@@ -89,6 +91,53 @@ def _figure(figures: Mapping[str, bytes], path: str, alt: str) -> dict | None:
 def _fmt(x: Any, spec: str) -> Markup:
     v = _num(x)
     return _n(spec.format(v) if math.isfinite(v) else "—")
+
+
+def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The track record section (see :func:`forecast.report.html._track`)."""
+    if r.track is None and not r.track_problems:
+        return None
+    t = r.track
+    view: dict[str, Any] = {"problems": list(r.track_problems), "available": t is not None}
+    if t is None:
+        return view
+    s = t.scored
+    view.update(
+        summary=t.summary_line(),
+        resolved=t.resolved,
+        missing=list(s.missing) + list(s.notes),
+    )
+    if not t.resolved:
+        return view
+    three = "{:.3f}"
+    view["methods"] = [
+        {"name": m["name"], "n": m["n"],
+         **{k: _fmt(m[k], three) for k in ("brier", "log", "mcb", "dsc", "unc")}}
+        for m in s.methods.to_dict("records")
+    ]  # fmt: skip
+    view["analysts"] = [
+        {"name": a["analyst"], "n": a["n"], "brier": _fmt(a["brier"], three),
+         "log": _fmt(a["log"], three)}
+        for a in s.analysts.head(TOP_ANALYSTS).to_dict("records")
+    ]  # fmt: skip
+    view["more_analysts"] = max(len(s.analysts) - TOP_ANALYSTS, 0)
+    view["questions"] = [
+        {
+            "id": q["id"],
+            "title": shorten(str(q["title"]), 70),
+            "outcome": q["outcome"],
+            "resolved": q["resolved"],
+            "forecast": _n(pct(_num(q["forecast"]))) if math.isfinite(_num(q["forecast"])) else "",
+            "basis": q["basis"],
+            "before": "no run before resolution"
+            if q["run_id"] is None
+            else "no model forecast before resolution",
+            "brier": _fmt(q["brier_forecast"], three),
+        }
+        for q in s.questions.to_dict("records")
+    ]
+    view["figure"] = _figure(figures, track.RELIABILITY, "Reliability diagram")
+    return view
 
 
 def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) -> str:
@@ -150,6 +199,9 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
                 "waterfall_figure": _figure(
                     figures, fig.waterfall_path(q.id), f"Evidence waterfall: {q.title}"
                 ),
+                "timeline_figure": _figure(
+                    figures, track.timeline_path(q.id), f"Forecast run by run: {q.title}"
+                ),
                 "evidence": evidence,
             }
         )
@@ -185,6 +237,7 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
         "joints": joints,
         "diagnostics": diagnostics,
         "rank_figure": _figure(figures, fig.DIAGNOSTICS, "Rank plots by chain"),
+        "track": _track(r, figures),
     }
     return (
         environment()

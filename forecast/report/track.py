@@ -4,7 +4,7 @@
 :class:`TrackRecord` holding the score tables (:class:`~forecast.scoring.Scored`)
 and each question's history; :meth:`TrackRecord.figures` renders the
 reliability diagram and the timelines as PNG bytes keyed by the relative
-path a page links them by. Nothing here prints or writes files.
+path a page links them by. Nothing here prints or writes files, and the ledger is only read.
 """
 
 from __future__ import annotations
@@ -73,3 +73,16 @@ def build_track_record(ws: Workspace, ledger: Ledger) -> TrackRecord:
     from forecast.scoring import scoring_table
 
     return TrackRecord(scoring_table(ws, ledger), tuple(history(ledger, ws)))
+
+
+def read_track_record(ws: Workspace) -> tuple[TrackRecord | None, str]:
+    """The track record of ``ws`` read from its ledger, opened read-only, and
+    ``""``; or ``None`` and why, when the ledger is locked, damaged or of
+    another schema version (a report shows that and goes on)."""
+    from forecast.ledger import LedgerError, open_ledger
+
+    try:
+        with open_ledger(ws.root, readonly=True) as ledger:
+            return build_track_record(ws, ledger), ""
+    except LedgerError as exc:
+        return None, str(exc)
