@@ -35,7 +35,6 @@ from forecast.report.tables import (
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 TOP_EVIDENCE = 8  # rows of the per-question evidence table
-TOP_ANALYSTS = 12  # rows of the track record's analyst table (forecast score lists all)
 
 
 def _escaped(value: Any) -> Any:
@@ -245,74 +244,19 @@ def _runs(history: Any) -> str:
 
 
 def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
-    """The track record section: scores by method, per analyst, per question."""
-    if r.track is None and not r.track_problems:
-        return None
-    t = r.track
-    view: dict[str, Any] = {"problems": list(r.track_problems), "available": t is not None}
-    if t is None:
-        return view
-    s = t.scored
-    view["summary"] = t.summary_line()
-    view["resolved"] = t.resolved
-    view["missing"] = list(s.missing)
-    view["notes"] = list(s.notes)
-    if not t.resolved:
-        return view
-    view["methods"] = [
-        {
-            "name": m["name"],
-            "n": m["n"],
-            "brier": _fmt(m["brier"], "{:.3f}"),
-            "log": _fmt(m["log"], "{:.3f}"),
-            "mcb": _fmt(m["mcb"], "{:.3f}"),
-            "dsc": _fmt(m["dsc"], "{:.3f}"),
-            "unc": _fmt(m["unc"], "{:.3f}"),
-        }
-        for m in s.methods.to_dict("records")
-    ]
-    analysts = s.analysts.head(TOP_ANALYSTS)
-    view["analysts"] = [
-        {
-            "name": a["analyst"],
-            "n": a["n"],
-            "brier": _fmt(a["brier"], "{:.3f}"),
-            "log": _fmt(a["log"], "{:.3f}"),
-        }
-        for a in analysts.to_dict("records")
-    ]
-    view["more_analysts"] = max(len(s.analysts) - TOP_ANALYSTS, 0)
-    rows = []
-    for q in s.questions.to_dict("records"):
-        p = _num(q["forecast"])
-        before = ""
-        if q["run_id"] is None:
-            before = "no run before resolution"
-        elif not math.isfinite(p):
-            before = "no model forecast before resolution"
-        rows.append(
-            {
-                "id": q["id"],
-                "anchor": _anchor(str(q["id"])),
-                "title": shorten(str(q["title"]), 90),
-                "outcome": q["outcome"],
-                "resolved": q["resolved"],
-                "forecast": pct(p) if math.isfinite(p) else "",
-                "interval": interval(_num(q["lo"]), _num(q["hi"])) if math.isfinite(p) else "",
-                "basis": q["basis"],
-                "before": before,
-                "brier": _fmt(q["brier_forecast"], "{:.3f}"),
-            }
+    """The track record section (:func:`forecast.report.track.section`), with links."""
+    view = track.section(r.track, r.track_problems)
+    for q in (view or {}).get("questions", ()):
+        q["anchor"] = _anchor(q["id"])
+    if view and view.get("questions"):
+        view["figure"] = _figure(
+            figures,
+            track.RELIABILITY,
+            "Reliability diagram of the model forecast and the analysts' mean",
+            "Reliability (CORP): the isotonic fit of the outcomes on each forecast; on the "
+            "dashed diagonal when calibrated. Ticks below the axis are the forecasts. With few "
+            "resolved questions read it as a record, not a verdict.",
         )
-    view["questions"] = rows
-    view["figure"] = _figure(
-        figures,
-        track.RELIABILITY,
-        "Reliability diagram of the model forecast and the analysts' mean",
-        "Reliability (CORP): the isotonic fit of the outcomes on each forecast; on the dashed "
-        "diagonal when calibrated. Ticks below the axis are the forecasts. With few resolved "
-        "questions read it as a record, not a verdict.",
-    )
     return view
 
 

@@ -33,7 +33,6 @@ from forecast.report.tables import (
 )
 
 TOP_EVIDENCE = 8
-TOP_ANALYSTS = 12
 _SPECIAL = re.compile(r"([\\`*_\[\]#|~])")  # the rest is only special where md() never puts text
 
 
@@ -94,49 +93,10 @@ def _fmt(x: Any, spec: str) -> Markup:
 
 
 def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
-    """The track record section (see :func:`forecast.report.html._track`)."""
-    if r.track is None and not r.track_problems:
-        return None
-    t = r.track
-    view: dict[str, Any] = {"problems": list(r.track_problems), "available": t is not None}
-    if t is None:
-        return view
-    s = t.scored
-    view.update(
-        summary=t.summary_line(),
-        resolved=t.resolved,
-        missing=list(s.missing) + list(s.notes),
-    )
-    if not t.resolved:
-        return view
-    three = "{:.3f}"
-    view["methods"] = [
-        {"name": m["name"], "n": m["n"],
-         **{k: _fmt(m[k], three) for k in ("brier", "log", "mcb", "dsc", "unc")}}
-        for m in s.methods.to_dict("records")
-    ]  # fmt: skip
-    view["analysts"] = [
-        {"name": a["analyst"], "n": a["n"], "brier": _fmt(a["brier"], three),
-         "log": _fmt(a["log"], three)}
-        for a in s.analysts.head(TOP_ANALYSTS).to_dict("records")
-    ]  # fmt: skip
-    view["more_analysts"] = max(len(s.analysts) - TOP_ANALYSTS, 0)
-    view["questions"] = [
-        {
-            "id": q["id"],
-            "title": shorten(str(q["title"]), 70),
-            "outcome": q["outcome"],
-            "resolved": q["resolved"],
-            "forecast": _n(pct(_num(q["forecast"]))) if math.isfinite(_num(q["forecast"])) else "",
-            "basis": q["basis"],
-            "before": "no run before resolution"
-            if q["run_id"] is None
-            else "no model forecast before resolution",
-            "brier": _fmt(q["brier_forecast"], three),
-        }
-        for q in s.questions.to_dict("records")
-    ]
-    view["figure"] = _figure(figures, track.RELIABILITY, "Reliability diagram")
+    """The track record section (:func:`forecast.report.track.section`)."""
+    view = track.section(r.track, r.track_problems)
+    if view and view.get("questions"):
+        view["figure"] = _figure(figures, track.RELIABILITY, "Reliability diagram")
     return view
 
 

@@ -343,11 +343,15 @@ def build_report(
     if track:
         from forecast.report.track import read_track_record
 
-        if getattr(run, "ledger_note", ""):
-            problems.append(f"this run is {run.ledger_note}")
         record, unread = read_track_record(ws)
-        if unread:
-            problems.append(f"the track record cannot be read: {unread}")
+        unrecorded = getattr(run, "ledger_note", "")
+        if unrecorded and unread and unread in unrecorded:  # one cause: say it once
+            problems.append(f"this run is not recorded, and no track record is shown: {unread}")
+        else:
+            if unrecorded:
+                problems.append(f"this run is {unrecorded}")
+            if unread:
+                problems.append(f"the track record cannot be read: {unread}")
     return assemble_report(
         workspace=ws.root.resolve().name,
         manifest=run.manifest,
