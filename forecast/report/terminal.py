@@ -349,7 +349,7 @@ def history_view(h: Any, width: int = 80) -> Group:
             row.append(f"  {delta:>5}", style=_signed("", s.forecast - (previous or 0)).style)
         change = s.change_text or ("first run" if previous is None else "")
         if s.as_of is not None:
-            change = f"as of {s.as_of}" + (f"; {change}" if change else "")
+            change = f"{s.as_of} (as of)" + (f"; {change}" if change else "")
         elif not s.ok and s.kind == "run":
             change = (change + "; " if change else "") + "failed its checks"
         text = Text.assemble(row)
