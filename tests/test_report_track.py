@@ -166,3 +166,45 @@ def test_two_runs_a_resolution_and_the_report_agree_with_the_ledger_by_hand(tmp_
     assert f"Track record: 1 resolved question scored; Brier model {brier}" in result.stdout
     md = (folder / "report.md").read_text()
     assert f"]({RELIABILITY})" in md and f"| {brier} |" in md
+
+
+def test_a_question_resolved_before_any_run_says_so_on_the_page(tmp_path):
+    """No look-ahead: a run made after the outcome was in the files is not a
+    forecast of it, and the page says no forecast precedes the resolution."""
+    from dataclasses import replace
+
+    from conftest import write_workspace
+    from test_ledger import fake_run
+    from test_report_helpers import report
+    from trackfiles import TRACK_FILES
+
+    from forecast.ledger import open_ledger, record_run
+    from forecast.report.html import render_html
+    from forecast.report.markdown import render_markdown
+    from forecast.report.track import build_track_record, section
+    from forecast.workspace import load_workspace
+
+    files = dict(TRACK_FILES)
+    files["priors/questions.yaml"] = files["priors/questions.yaml"].replace(
+        "    close_date: 2026-08-31\n",
+        "    close_date: 2026-08-31\n    resolution: {outcome: no, date: 2026-07-01}\n",
+    )
+    root = write_workspace(tmp_path / "ws", files)
+    ws = load_workspace(root)
+    record_run(ws, fake_run("r1", "2026-07-05T09:00:00+00:00", {"visit": (0.4, 0.3)}))
+    with open_ledger(root) as led:
+        record = build_track_record(ws, led)
+    view = section(record)
+    (row,) = view["questions"]
+    assert (row["id"], row["forecast"], row["brier"]) == ("visit", "", "—")
+    assert row["before"] == "no run before resolution"
+    methods = {m["name"]: m for m in view["methods"]}
+    assert "model forecast" not in methods  # nothing to score it on: left out, and said
+    assert methods["mean of analysts"]["brier"] == f"{0.5**2:.3f}"  # Ana's 0.5 on a no
+    assert any(n.startswith("not scored") and "model forecast" in n for n in view["notes"])
+    assert any("no run was recorded on or before the resolution date" in m for m in view["missing"])
+    _, rep = report(tmp_path / "page")
+    page = render_html(replace(rep, track=record))
+    resolved = re.search(r'<table class="resolved">.*?</table>', page, re.S).group(0)
+    assert "no run before resolution" in resolved and 'data-label="Brier">—</td>' in resolved
+    assert "| no run before resolution | — |" in render_markdown(replace(rep, track=record))

@@ -117,11 +117,16 @@ def section(
     )
     if not record.resolved:
         return view
+    methods = s.methods.to_dict("records")
     view["methods"] = [
         {"name": m["name"], "n": m["n"],
          **{k: _three(m[k]) for k in ("brier", "log", "mcb", "dsc", "unc")}}
-        for m in s.methods.to_dict("records")
+        for m in methods if m["n"]
     ]  # fmt: skip
+    unscored = [m["name"] for m in methods if not m["n"]]
+    if unscored:  # e.g. no analyst stated a prior on the questions resolved
+        view["notes"].append(f"not scored, having no forecast of a resolved question: "
+                             f"{', '.join(unscored)}")  # fmt: skip
     view["analysts"] = [
         {"name": a["analyst"], "n": a["n"], "brier": _three(a["brier"]), "log": _three(a["log"])}
         for a in s.analysts.head(top).to_dict("records")
