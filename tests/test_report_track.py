@@ -119,6 +119,28 @@ def test_a_damaged_ledger_leaves_the_report_written_with_a_warning(unresolved, t
     assert ledger.read_bytes() == damaged  # left as it was, for the user to move aside
 
 
+def test_a_locked_ledger_leaves_the_report_written(unresolved, tmp_path, monkeypatch):
+    from forecast import ledger as ledger_mod
+
+    ws, _, _ = unresolved
+    monkeypatch.setattr(ledger_mod, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(ws / ".forecast" / "ledger.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another command in the middle of a write
+    try:
+        result, folder = _report(ws, tmp_path / "out", "--seed", "3")  # a new run to record
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "(new run)" in result.stdout
+    assert "this run is not recorded" in result.output and "locked" in result.output
+    section = _section((folder / "report.html").read_text(), "track-record")
+    assert "The ledger could not be used" in section and "locked" in section
+    # the rows written before are still read: the page has the track record
+    assert "No resolved question yet: nothing to score." in section
+    conn = sqlite3.connect(ws / ".forecast" / "ledger.sqlite")
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1  # not this run
+
+
 @pytest.mark.slow
 def test_two_runs_a_resolution_and_the_report_agree_with_the_ledger_by_hand(tmp_path):
     ws = small_copy(tmp_path)
