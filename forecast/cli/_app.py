@@ -56,8 +56,8 @@ def stderr() -> Console:
 
 
 def warn(message: str) -> None:
-    """One warning on stderr, as written."""
-    stderr().print(message, style="yellow", soft_wrap=True)
+    """One warning on stderr, as written (a path or a title holding ``[...]`` is text)."""
+    stderr().print(message, style="yellow", soft_wrap=True, markup=False)
 
 
 def warn_workspace(ws: Any) -> None:
