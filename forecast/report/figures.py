@@ -34,15 +34,18 @@ def joint_path(a: str, b: str) -> str:
 def render(report: Report, dpi: int = 120) -> dict[str, bytes]:
     """PNG bytes of every figure the report shows, keyed by relative path.
 
-    Empty when the report carries no trace (``report.idata`` is None).
+    The track record's figures (:meth:`forecast.report.track.TrackRecord.figures`:
+    the reliability diagram, each question's timeline) come with them when the
+    report carries one. Nothing else when it carries no trace
+    (``report.idata`` is None).
     """
+    out: dict[str, bytes] = report.track.figures(dpi) if report.track is not None else {}
     if report.idata is None:
-        return {}
+        return out
     from forecast.report import plots  # figures are drawn without pyplot: no backend needed
 
     idata = report.idata
     short = {d: report.driver_name(d) for d in report.drivers}
-    out: dict[str, bytes] = {}
     for q in report.questions:
         if q.id not in idata.posterior["prob"].coords["question"].values:
             continue
