@@ -240,5 +240,5 @@ def ensure_run(
     if not note:
         return run
     noted = replace(run, note=note)
-    noted.__dict__["idata"] = idata  # already in memory
+    noted.__dict__["idata"] = run.idata  # already in memory
     return noted

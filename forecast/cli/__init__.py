@@ -3,7 +3,7 @@
 # Importing a command module registers its commands on ``app``, in the order
 # `forecast --help` lists them: the workflow's order.
 # isort: off
-from forecast.cli import workspace_cmds, engine_cmds, report_cmds, track_cmds  # noqa: F401
+from forecast.cli import workspace_cmds, engine_cmds, report_cmds, track_cmds, runs_cmds  # noqa: F401
 
 # isort: on
 from forecast.cli._app import app, main
