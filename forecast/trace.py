@@ -109,9 +109,12 @@ def write(idata: az.InferenceData, path: str | Path) -> None:
 
 
 def read(path: str | Path) -> az.InferenceData:
-    """A stored trace, old format or new."""
+    """A stored trace, old format or new, read into memory."""
     import arviz as az
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return az.from_netcdf(str(path))
+        idata = az.from_netcdf(str(path))
+    for group in idata.groups():  # into memory once: lazy reads decompress again and again
+        idata[group].load()
+    return idata

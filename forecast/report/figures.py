@@ -15,6 +15,7 @@ figures are drawn in parallel, by forked worker processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
@@ -138,6 +139,7 @@ def _rhat(report: Report) -> dict[str, float]:
     return {str(r["id"]): float(r["rhat"]) for r in report.forecasts.to_dict("records")}
 
 
+@functools.cache
 def _code_digest() -> bytes:
     """The plotting code itself: a change to it redraws every figure."""
     here = Path(__file__).parent
@@ -147,23 +149,37 @@ def _code_digest() -> bytes:
     return h.digest()
 
 
-def _values(report: Report, var: str, qid: str) -> bytes:
+DRAWN_FROM = ("prob", "prob_prior", "theta", "theta_prior")  # a question's draws in its plots
+
+
+def question_draws(report: Report) -> dict[str, bytes]:
+    """Each question's draws of :data:`DRAWN_FROM`, as bytes to hash."""
     post = report.idata.posterior
-    if var not in post:
-        return b""
-    return np.ascontiguousarray(post[var].sel(question=qid).values, dtype=np.float64).tobytes()
+    qs = [str(q) for q in post["prob"].coords["question"].values]
+    parts: dict[str, list[bytes]] = {q: [] for q in qs}
+    for var in DRAWN_FROM:
+        if var not in post:
+            continue
+        x = np.asarray(post[var].transpose(..., "question").values, dtype=np.float64)
+        x = x.reshape(-1, len(qs))
+        for i, q in enumerate(qs):
+            parts[q].append(np.ascontiguousarray(x[:, i]).tobytes())
+    return {q: b"".join(p) for q, p in parts.items()}
 
 
-def key(report: Report, spec: Spec, dpi: int = DPI) -> str:
-    """Content hash of everything ``spec``'s figure is drawn from."""
+def key(report: Report, spec: Spec, dpi: int = DPI, draws: dict[str, bytes] | None = None) -> str:
+    """Content hash of everything ``spec``'s figure is drawn from.
+
+    ``draws`` is :func:`question_draws` of the report (worked out when not given).
+    """
+    draws = question_draws(report) if draws is None else draws
     h = hashlib.sha256(_code_digest())
     h.update(repr((spec, dpi)).encode())
     questions = spec.of or tuple(q.id for q in report.questions)
     for qid in questions:
         q = report.question(qid)
         h.update(repr((q.id, q.title, q.resolution)).encode())
-        for var in ("prob", "prob_prior", "theta", "theta_prior"):
-            h.update(_values(report, var, qid))
+        h.update(draws.get(qid, b""))
     if spec.kind == "waterfall":
         rows = report.contributions_for(spec.of[0])
         h.update(rows.to_csv(index=False).encode())
@@ -235,7 +251,10 @@ def render(
     Empty when the report carries no trace (``report.idata`` is None).
     """
     wanted = specs(report)
-    keys = {s.path: key(report, s, dpi) for s in wanted} if cache is not None else {}
+    keys = {}
+    if cache is not None and wanted:
+        draws = question_draws(report)
+        keys = {s.path: key(report, s, dpi, draws) for s in wanted}
     out: dict[str, bytes] = {}
     todo = []
     for s in wanted:
