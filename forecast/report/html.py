@@ -306,7 +306,7 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         ),
         "plots_note": (
             f"Plots are drawn for the {len(plotted)} questions that moved most; "
-            f"the chart under the forecast table shows every question."
+            f"the chart above the forecast table shows every question."
             if len(plotted) < len(r.questions) and r.idata is not None
             else ""
         ),

@@ -276,13 +276,15 @@ def waterfall(
     ax.grid(True, axis="x", color=GRID)
     ax.grid(False, axis="y")
     ys = np.arange(n)[::-1]
-    for y, (start, end, lo, hi, colour) in zip(ys, bars, strict=True):
-        ax.barh(y, end - start, left=start, height=0.62, color=colour, alpha=0.9, lw=0)
-        if math.isfinite(lo) and math.isfinite(hi):
-            ax.errorbar(end, y, xerr=[[max(end - lo, 0)], [max(hi - end, 0)]], fmt="none",
-                        ecolor=INK, elinewidth=1.0, capsize=2.5)  # fmt: skip
-    for i in range(1, n - 1):  # connectors: each bar starts where the last one ended
-        ax.plot([bars[i][0]] * 2, [ys[i - 1] - 0.31, ys[i] + 0.31], color=MUTED, lw=0.7, ls=":")
+    start, end, lo, hi = (np.array([b[k] for b in bars], dtype=float) for k in range(4))
+    ax.barh(ys, end - start, left=start, height=0.62, color=[b[4] for b in bars], alpha=0.9, lw=0)
+    whisker = np.isfinite(lo) & np.isfinite(hi)
+    if whisker.any():  # one call for every whisker: drawing is the slow part of a report
+        ax.errorbar(end[whisker], ys[whisker], fmt="none", ecolor=INK, elinewidth=1.0,
+                    capsize=2.5, xerr=[np.maximum(end - lo, 0)[whisker],
+                                       np.maximum(hi - end, 0)[whisker]])  # fmt: skip
+    if n > 2:  # connectors: each bar starts where the last one ended
+        ax.vlines(start[1:-1], ys[:-2] - 0.31, ys[1:-1] + 0.31, color=MUTED, lw=0.7, ls=":")
     ax.axvline(0, color=MUTED, lw=0.9)
     ax.set_yticks(ys, labels, fontsize=8.2)
     for tick, (_, _, _, _, colour) in zip(ax.get_yticklabels(), bars, strict=True):
