@@ -295,7 +295,7 @@ def plan_prune(
     now = now or dt.datetime.now(dt.UTC)
     why: dict[str, str] = {}
     for r in runs[::-1][: max(keep, 0)]:
-        why.setdefault(r.run_id, f"one of the {keep} newest")
+        why.setdefault(r.run_id, "the newest" if keep == 1 else f"one of the {keep} newest")
     current = find_run(ws, run_key(ws, ws.settings))
     if current is not None:
         why.setdefault(current.run_id, "the run the workspace's files and settings reuse")

@@ -176,6 +176,19 @@ def test_prune_keeps_the_newest_and_what_is_in_use(five_runs):
     )  # nothing half-deleted left behind
 
 
+def test_prune_keeps_the_latest_run_the_ledger_recorded(five_runs):
+    from forecast import ledger
+
+    ws, made = five_runs
+    ledger.record_run(ws, runs.load_run(ws, made[1]))
+    plan = runs.plan_prune(ws, keep=1)
+    assert dict(plan.kept) == {
+        made[1]: "the latest run in the ledger",
+        made[4]: "the newest",
+    }
+    assert [r for r, _ in plan.deleted] == [made[0], made[2], made[3]]
+
+
 def test_prune_older_than_and_dry_run_from_the_cli(five_runs):
     ws, made = five_runs
     result = runner.invoke(
