@@ -17,7 +17,9 @@ pools did not see, for
   engine's own ``forecast.inference.sample``, and the forecast is the
   posterior mean of ``prob``. ``engine, track record``: training questions
   carry their outcomes; ``engine, no outcomes``: the same workspace with
-  nothing resolved.
+  nothing resolved. ``--compare-plain-average`` adds both runs of the pool
+  without the extremizing by the analysts' effective number (the plain
+  average of the recalibrated statements) and their paired differences.
 
 Records:
 
@@ -41,7 +43,7 @@ most forecasters on these sites use themselves). Paired differences
 (pool - baseline, per question) are shown with their standard errors; a
 negative difference means the pool scored better.
 
-    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] ...
+    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] [--compare-plain-average] ...
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -322,7 +325,7 @@ def engine_pool(rec: Record, resolved: bool, settings: dict) -> tuple[np.ndarray
     info = {"seconds": seconds, "ok": diag.ok, "divergences": diag.divergences}
     info["max_rhat"], info["min_ess"] = diag.max_rhat, min(diag.min_ess_bulk, diag.min_ess_tail)
     post = idata.posterior
-    for name in ("offset_mean", "offset_spread", "slope_mean", "log_slope_spread"):
+    for name in ("offset_mean", "offset_spread", "slope_mean", "log_slope_spread", "info_overlap"):
         if name in post:
             info[name] = float(post[name].mean())
     return out, info
@@ -405,15 +408,60 @@ def evaluate(rec: Record, args, loqo: bool = False) -> str:
         runs = [("engine, no outcomes", False)]
         if rec.train:
             runs.insert(0, ("engine, track record", True))
-        for label, resolved in runs:
-            p, info = engine_pool(rec, resolved, settings)
-            pools[label] = p
-            extra = ", ".join(
-                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
-            )
-            notes.append(f"{label}: {extra}")
+        variants = [("", None)]
+        if args.compare_plain_average:
+            variants.append(("plain-average ", PLAIN_AVERAGE))
+        for prefix, priors in variants:
+            for label, resolved in runs:
+                with pool_priors(priors):
+                    p, info = engine_pool(rec, resolved, settings)
+                pools[prefix + label] = p
+                extra = ", ".join(
+                    f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
+                )
+                notes.append(f"{prefix}{label}: {extra}")
     out = table(rec, pools)
+    if args.compare_plain_average and not args.no_engine:
+        out += "\n\n" + against_plain_average(rec, pools, [label for label, _ in runs])
     return out + "\n\n" + "\n".join(f"- {n}" for n in notes)
+
+
+# The pool before the extremizing by the analysts' effective number: the plain
+# average of the recalibrated statements (``--compare-plain-average``).
+PLAIN_AVERAGE = {"overlap_beta": None}
+
+
+@contextmanager
+def pool_priors(changes: dict | None):
+    """``forecast.model.POOL_PRIORS`` with ``changes`` applied, restored after."""
+    from forecast.model import POOL_PRIORS
+
+    saved = dict(POOL_PRIORS)
+    POOL_PRIORS.update(changes or {})
+    try:
+        yield
+    finally:
+        POOL_PRIORS.clear()
+        POOL_PRIORS.update(saved)
+
+
+def against_plain_average(rec: Record, pools: dict[str, np.ndarray], labels: list) -> str:
+    """Paired differences, engine - plain-average engine, with the same outcomes."""
+    y = rec.outcomes.reindex(rec.test).values
+    lines = [
+        "The engine against the plain-average engine, same outcomes (mean +- standard "
+        "error; < 0: the engine better)",
+        "",
+        "| pool | Brier | log |",
+        "| --- | ---: | ---: |",
+    ]
+    for label in labels:
+        new, old = scores(pools[label], y), scores(pools["plain-average " + label], y)
+        cells = []
+        for d in (new[0] - old[0], new[1] - old[1]):
+            cells.append(f"{d.mean():+.4f} +- {d.std(ddof=1) / np.sqrt(len(d)):.4f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -433,6 +481,12 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")
+    parser.add_argument(
+        "--compare-plain-average",
+        action="store_true",
+        help="also run the engine with the plain average of recalibrated statements "
+        "(no extremizing by the effective number) and compare",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in args.records.split(","):

@@ -253,6 +253,9 @@ def timeline(h: QuestionHistory) -> Figure:
             x, [s.lo for s in steps], [s.hi for s in steps], color=POSTERIOR, alpha=0.18,
             step=None, linewidth=0, label="90 % interval",
         )  # fmt: skip
+        # each run's interval as a bar too: runs made on one day leave no band to see
+        ax.vlines(x, [s.lo for s in steps], [s.hi for s in steps], color=POSTERIOR, alpha=0.35,
+                  linewidth=3)  # fmt: skip
         ax.plot(x, [s.forecast for s in steps], "-o", color=POSTERIOR, markersize=4,
                 linewidth=1.8, label="forecast")  # fmt: skip
         if any(math.isfinite(s.prior) for s in steps):

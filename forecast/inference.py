@@ -207,17 +207,39 @@ def ensure_run(
     settings: Settings | None = None,
     progress: Progress | None = None,
     reuse: bool = True,
+    *,
+    ledger_optional: bool = False,
 ) -> Run:
     """The latest stored run for these exact inputs and settings, or a new one.
 
-    Either way the run is recorded in the workspace's ledger (once).
+    Either way the run is recorded in the workspace's ledger (once). A locked
+    or damaged ledger raises ``LedgerError`` before any sampling, unless
+    ``ledger_optional``: then the run goes on unrecorded and its
+    ``ledger_note`` says why.
     """
     from dataclasses import replace
 
     from forecast import ledger, runs
 
     settings = settings or ws.settings
-    ledger.check_ledger(ws.root)  # a locked or damaged ledger fails before sampling
+    if not ledger_optional:
+        ledger.check_ledger(ws.root)  # a locked or damaged ledger fails before sampling
+
+    def recorded(run: Run, note: str = "") -> Run:
+        try:
+            ledger.record_run(ws, run)  # once: a reused run is not a new forecast
+        except ledger.LedgerError as exc:
+            if not ledger_optional:
+                raise
+            noted = replace(run, note=note or run.note, ledger_note=f"not recorded: {exc}")
+        else:
+            if not note:
+                return run
+            noted = replace(run, note=note)
+        if "idata" in run.__dict__:
+            noted.__dict__["idata"] = run.__dict__["idata"]  # already in memory
+        return noted
+
     key = runs.run_key(ws, settings)
     note = ""
     if reuse:
@@ -225,8 +247,7 @@ def ensure_run(
         if found is not None:
             try:
                 found.idata  # noqa: B018 - load it now: a damaged trace means sampling anew
-                ledger.record_run(ws, found)  # once: a reused run is not a new forecast
-                return found
+                return recorded(found)
             except RunError as exc:
                 note = f"stored run {found.run_id} is damaged ({exc}); sampling it anew"
         elif damaged := runs.damaged_runs(ws, key):
@@ -236,9 +257,4 @@ def ensure_run(
             )
     idata, diagnostics = sample(ws, settings, progress)
     run = runs.save_run(ws, settings, idata, diagnostics)
-    ledger.record_run(ws, run)
-    if not note:
-        return run
-    noted = replace(run, note=note)
-    noted.__dict__["idata"] = run.idata  # already in memory
-    return noted
+    return recorded(run, note)

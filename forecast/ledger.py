@@ -159,12 +159,21 @@ class StoredResolution:
 class Ledger:
     """An open ledger. Use as a context manager; every method is one transaction."""
 
-    def __init__(self, root: str | Path, *, create: bool = True):
+    def __init__(self, root: str | Path, *, create: bool = True, readonly: bool = False):
         self.path = ledger_path(root)
-        if not create and not self.path.is_file():
+        self.readonly = readonly
+        if (readonly or not create) and not self.path.is_file():
             self.conn = None
             return
         try:
+            if readonly:  # SQLite itself refuses every write on this connection
+                self.conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                )  # fmt: skip
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._check_version()
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
@@ -174,6 +183,9 @@ class Ledger:
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+        except LedgerError:
+            self.close()
+            raise
         except (sqlite3.Error, OSError) as exc:
             self.close()
             raise LedgerError(_advice(self.path, exc)) from None
@@ -218,17 +230,27 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(_advice(self.path, exc)) from None
 
-    def _migrate(self) -> None:
+    def _check_version(self) -> int:
+        """The schema version; ``LedgerError`` for a newer one (or, read-only, an older one)."""
         assert self.conn is not None
+        # reading the schema checks the file really is a database
+        self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise LedgerError(
                 f"{self.path}: the ledger has schema version {version}, newer than this "
                 f"forecast understands ({SCHEMA_VERSION}); upgrade forecast to use it"
             )
-        if version == SCHEMA_VERSION:
-            # reading the schema checks the file really is a database
-            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if version < SCHEMA_VERSION and self.readonly:
+            raise LedgerError(
+                f"{self.path}: the ledger has the older schema version {version}; any "
+                "`forecast run` brings it up to date"
+            )
+        return version
+
+    def _migrate(self) -> None:
+        assert self.conn is not None
+        if self._check_version() == SCHEMA_VERSION:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -394,10 +416,12 @@ class RunRow:
     as_of: str | None = None  # YYYY-MM-DD when the run saw the workspace as of that day
 
 
-def open_ledger(root: str | Path, *, create: bool = True) -> Ledger:
+def open_ledger(root: str | Path, *, create: bool = True, readonly: bool = False) -> Ledger:
     """The workspace's ledger (created when missing unless ``create`` is False:
-    then a missing ledger reads as empty)."""
-    return Ledger(root, create=create)
+    then a missing ledger reads as empty). ``readonly`` opens it so that nothing
+    can be written (and nothing created or migrated: a missing ledger reads as
+    empty, an older one is a ``LedgerError``)."""
+    return Ledger(root, create=create, readonly=readonly)
 
 
 def _as_of(ws: Workspace) -> str | None:

@@ -1,8 +1,10 @@
 """Recording a question's resolution: in priors/questions.yaml and in the ledger.
 
-The file is edited under the workspace lock with ruamel.yaml's round-trip mode, so its comments, key
-order, quoting, folded text and indentation stay as the team wrote them; the
-new text is validated as a workspace before it replaces the file atomically.
+The file is edited under the workspace lock by
+:func:`forecast.workspace.yamledit.set_resolution` (ruamel.yaml's round-trip
+mode), so its comments, key order, quoting, folded text and indentation stay
+as the team wrote them; the new text is validated as a workspace before it
+replaces the file atomically.
 
 A question has no explicit opening date in the data model. It is taken to
 have opened on the earliest date the workspace or its ledger shows it in
@@ -12,16 +14,13 @@ on it directly. A resolution dated before then is refused.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from forecast.errors import UsageError, WorkspaceError
 from forecast.formats import parse_iso_date
-from forecast.io import atomic_write_text
 from forecast.lock import locked
 from forecast.workspace import (
     OUTCOMES,
@@ -31,6 +30,7 @@ from forecast.workspace import (
     Workspace,
     load_workspace,
 )
+from forecast.workspace.yamledit import set_resolution
 
 
 @dataclass(frozen=True)
@@ -106,107 +106,6 @@ def check_resolution(
     return q, Resolution(word, day, " ".join(note.split()))
 
 
-# --- the YAML edit ----------------------------------------------------------------------
-
-# (mapping, sequence, offset) indentations tried, the first that reproduces the file wins
-_INDENTS = ((2, 4, 2), (2, 2, 0), (4, 6, 4), (4, 4, 0), (2, 4, 0), (4, 4, 2))
-
-
-def _yaml(indent: tuple[int, int, int]) -> Any:
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap a long line
-    mapping, sequence, offset = indent
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-def _best_yaml(text: str) -> Any:
-    """The round-trip settings that reproduce ``text`` exactly, else the ones
-    that change the fewest lines."""
-    import difflib
-
-    best, fewest = None, None
-    for indent in _INDENTS:
-        yaml = _yaml(indent)
-        again = _dump(yaml, yaml.load(text))
-        if again == text:
-            return yaml
-        changed = sum(
-            1 for line in difflib.ndiff(text.splitlines(), again.splitlines()) if line[:1] in "+-"
-        )
-        if fewest is None or changed < fewest:
-            best, fewest = yaml, changed
-    return best
-
-
-def _dump(yaml: Any, data: Any) -> str:
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
-def _split_trailing(token: Any) -> tuple[Any, Any]:
-    """A key's trailing comment token, split into its end-of-line part (stays)
-    and what follows (blank lines, comments before the next item: moves)."""
-    value = token.value
-    if value.startswith("#"):
-        eol, _, rest = value.partition("\n")
-        keep = copy.copy(token)
-        keep.value = eol + "\n"
-        if not rest:
-            return keep, None
-        moved = copy.copy(token)
-        moved.value = "\n" + rest
-        return keep, moved
-    return None, token
-
-
-def set_resolution_text(text: str, question: str, resolution: Resolution) -> str:
-    """``questions.yaml`` text with ``question``'s resolution set (added or replaced),
-    everything else as it was."""
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        yaml = _best_yaml(text)
-        data = yaml.load(text)
-    except YAMLError as exc:  # the loader read it, so this is unexpected: say so plainly
-        raise UsageError(f"{QUESTIONS_FILE}: cannot edit it: {exc}") from None
-    item = next(
-        (q for q in data.get("questions") or () if isinstance(q, dict) and q.get("id") == question),
-        None,
-    )
-    if item is None:
-        raise UsageError(f"{QUESTIONS_FILE}: no question {question!r} to resolve")
-    new = CommentedMap([("outcome", resolution.outcome), ("date", resolution.date)])
-    if resolution.note:
-        new["note"] = resolution.note
-    old = item.get("resolution")
-    if isinstance(old, CommentedMap):
-        if old.fa.flow_style():
-            new.fa.set_flow_style()
-        else:
-            last = list(old)[-1] if old else None
-            if last in old.ca.items:  # a comment after the old resolution's last line
-                new.ca.items[list(new)[-1]] = old.ca.items[last]
-        item["resolution"] = new
-    elif "resolution" in item:  # an empty 'resolution:' is filled where it stands
-        item["resolution"] = new
-    else:
-        last = list(item)[-1]
-        item["resolution"] = new
-        # blank lines and comments after the question belong after its new last line
-        if last in item.ca.items and item.ca.items[last][2] is not None:
-            keep, moved = _split_trailing(item.ca.items[last][2])
-            item.ca.items[last][2] = keep
-            if moved is not None:
-                new.ca.items[list(new)[-1]] = [None, None, moved, None]
-    return _dump(yaml, data)
-
-
 @locked
 def resolve(
     root: str | Path,
@@ -244,19 +143,17 @@ def resolve(
         q, res = check_resolution(
             ws, question, outcome, date, note=note, force=force, today=today, ledger_rows=rows
         )
-        path = root / QUESTIONS_FILE
-        text = path.read_bytes().decode("utf-8-sig")
-        new_text = set_resolution_text(text, q.id, res)
         try:
-            after = load_workspace(root, overrides={QUESTIONS_FILE: new_text.encode()})
+            after = set_resolution(
+                root, q.id, res.outcome, res.date, res.note, replace=q.resolution is not None
+            )
         except WorkspaceError as exc:
             raise WorkspaceError([p for p in exc.problems if p.severity == "error"]) from None
-        if after.question(q.id).resolution != res:  # pragma: no cover - a bug, not bad input
+        if after.resolution != res:  # pragma: no cover - a bug, not bad input
             raise UsageError(f"{QUESTIONS_FILE}: the edit did not read back as {res}")
-        atomic_write_text(path, new_text)
         forced = q.resolution is not None
         ledger.record_resolution(q.id, res.outcome, res.date, res.note, forced=forced)  # type: ignore[arg-type]
-    return Resolved(q.id, res, q.resolution, path)
+    return Resolved(q.id, res, q.resolution, root / QUESTIONS_FILE)
 
 
 def overdue(ws: Workspace, today: dt.date | None = None) -> list[str]:

@@ -42,6 +42,7 @@ class Run:
     manifest: dict[str, Any]
     sampled: bool = field(default=False, compare=False)  # sampled now, not reused
     note: str = field(default="", compare=False)  # why it was sampled anew, when that needs saying
+    ledger_note: str = field(default="", compare=False)  # why the ledger did not record it
 
     @cached_property
     def idata(self) -> az.InferenceData:

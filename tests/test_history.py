@@ -77,6 +77,16 @@ def test_history_says_what_changed_between_runs(tmp_path):
     text = runner.invoke(app, ["history", "-w", str(root), "--plot", str(tmp_path / "plots")])
     assert text.exit_code == 0, text.output
     assert "+E003" in text.output and "-E001" in text.output and "r3" in text.output
+    # the text timeline: runs, evidence dates and the resolution in time order, each
+    # run drawn on a 0-100 % strip (one character per 5 points), 80 columns, plain
+    assert "\x1b[" not in text.stdout and max(map(len, text.stdout.splitlines())) <= 80
+    deal = runner.invoke(app, ["history", "deal", "-w", str(root)])
+    rows = [line for line in deal.stdout.splitlines() if line.startswith(("r", "2026-"))]
+    assert [r.split()[0] for r in rows] == ["r1", "2026-07-08", "r2", "2026-07-20", "r3"]
+    assert rows[1].split()[1:] == ["evidence", "▲", "E003"]  # a likelihood ratio of 2: for
+    # r2: prior 0.35 -> cell 7, forecast 0.6 -> 12, interval 0.3-0.8 -> cells 6 to 16
+    assert rows[2].split() == ["r2", "35%", "60%", "30–80%", "······━○━━━━●━━━━····", "+10.0"]
+    assert rows[3].split()[1:3] == ["resolved", "yes,"]  # then when it was recorded
     png = (tmp_path / "plots" / "timeline-deal.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     fig = timeline(h)

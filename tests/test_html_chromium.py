@@ -27,7 +27,7 @@ FLAGS = [
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     root = tmp_path_factory.mktemp("chromium")
-    _, rep = report(root)
+    _, rep = report(root, track=True)
     written = write_report(rep, root / "reports")
     return written
 

@@ -46,3 +46,9 @@ def test_notebook_runs_end_to_end(tmp_path_factory, tmp_path, monkeypatch):
     assert len(tables) >= 3  # forecast table, influence table, diagnostics summary
     text = "".join(o.get("text", "") for o in outputs)
     assert "run " in text and "6 questions" in text
+    # the history from the ledger: its table lists the run, its timeline is drawn
+    (moved,) = [c for c in nb.cells if c.cell_type == "code" and "timeline(moves)" in c.source]
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in moved.outputs)
+    run_dirs = sorted(p.name for p in (ws / ".forecast" / "runs").iterdir())
+    assert run_dirs and any(run_id in shown for run_id in run_dirs)
+    assert any("image/png" in o.get("data", {}) for o in moved.outputs)

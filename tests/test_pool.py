@@ -42,23 +42,42 @@ def point_workspace(stated: np.ndarray, outcomes=None, **settings) -> Workspace:
     return Workspace(Path("."), questions, (), analysts, (), (), Settings(**settings))
 
 
-def test_without_outcomes_the_pool_stays_near_the_mean_log_odds():
+def test_without_outcomes_the_pool_is_the_mean_log_odds_times_the_effective_number():
     # three analysts, six open questions: the shipped workspace's shape.
     # Nothing is observed, so the draws are exact (forward).
     stated = logit_matrix([[0.45, 0.7, 0.2, 0.45, 0.1, 0.4], [0.15, 0.5, 0.33, 0.25, 0.3, 0.05],
                            [0.3, 0.6, 0.25, 0.35, 0.2, 0.2]])  # fmt: skip
     idata, diag = sample(point_workspace(stated, draws=2000, chains=2))
     assert diag.method == "forward" and diag.ok
-    theta = idata.posterior["theta"].values.reshape(-1, 6)
-    pooled = idata.posterior["prob"].mean(("chain", "draw")).values
-    # the pooled log-odds are centred on the mean log-odds (team offset 0,
-    # slope 1 a priori) ...
-    np.testing.assert_allclose(np.median(theta, 0), stated.mean(0), atol=0.06)
-    # ... and the forecast is the mean log-odds moderated a little by the
-    # prior uncertainty about the team's calibration: toward 50 %, never past it
-    mean_log_odds = sigmoid_(stated.mean(0))
-    assert np.all(np.abs(pooled - 0.5) <= np.abs(mean_log_odds - 0.5) + 0.005)
-    assert np.max(np.abs(pooled - mean_log_odds)) < 0.05
+    post = idata.posterior
+    theta = post["theta"].values.reshape(-1, 6)
+    offset = post["offset"].values.reshape(-1, 3)
+    slope = post["slope"].values.reshape(-1, 3)
+    rho = post["info_overlap"].values.reshape(-1)
+    # draw by draw: the mean offset plus 3 / (1 + 2 rho) times the mean of the
+    # analysts' rescaled log-odds
+    factor = 3 / (1 + 2 * rho)
+    by_hand = offset.mean(1)[:, None] + factor[:, None] * (slope @ stated) / 3
+    np.testing.assert_allclose(theta, by_hand, atol=1e-9)
+    # rho ~ Beta(4, 1) has CDF rho^4, so its median is 0.5^(1/4) = 0.8409 and
+    # the factor's median 3 / (1 + 2 * 0.8409) = 1.1187; between 1 and 3 always
+    assert np.median(factor) == pytest.approx(1.1187, abs=0.01)
+    assert factor.min() >= 1 and factor.max() <= 3
+    # the pooled log-odds are centred near the mean log-odds, extremized a
+    # little: the prior offsets are centred on 0, log-slopes on 0
+    centre = np.median(theta, 0)
+    assert np.all(np.abs(centre) > np.abs(stated.mean(0)))
+    np.testing.assert_allclose(centre, 1.1187 * stated.mean(0), atol=0.1)
+
+
+def test_one_analyst_is_recalibrated_but_not_extremized():
+    stated = logit_matrix([[0.2, 0.9]])
+    idata, _ = sample(point_workspace(stated, draws=200, chains=2))
+    post = idata.posterior
+    theta = post["theta"].values.reshape(-1, 2)
+    offset = post["offset"].values.reshape(-1, 1)
+    slope = post["slope"].values.reshape(-1, 1)
+    np.testing.assert_allclose(theta, offset + slope * stated, atol=1e-9)
 
 
 @pytest.mark.slow
@@ -73,11 +92,14 @@ def test_the_track_record_sets_the_extremizing_not_a_fixed_prior():
     stated = true_c * truth[None, :] + rng.normal(0, 0.3, (3, n))
     idata, diag = sample(point_workspace(stated, list(outcomes), draws=500, tune=500, chains=2))
     assert diag.method == "nuts" and diag.divergences == 0
-    # the analysts' slopes, averaged: the prior (centred on 1, sd 0.3 on the
-    # log scale) pulls them below 2, the record clearly above 1
-    slope = idata.posterior["slope"].mean("analyst").values.ravel()
-    assert 1.4 < slope.mean() < 2.6
-    assert (slope > 1.15).mean() > 0.95
+    # the extremizing of the average: the analysts' slopes, averaged, times
+    # the effective number of 3 analysts, 3 / (1 + 2 rho). The priors (slope
+    # centred on 1, rho on 0.84) pull it below 2, the record clearly above 1
+    post = idata.posterior
+    slope = post["slope"].mean("analyst").values.ravel()
+    total = slope * 3 / (1 + 2 * post["info_overlap"].values.ravel())
+    assert 1.4 < total.mean() < 2.6
+    assert (total > 1.15).mean() > 0.95
 
 
 @pytest.mark.slow

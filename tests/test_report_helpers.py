@@ -320,8 +320,32 @@ def explain_frame(ws: Workspace, contributions: pd.DataFrame, qid: str) -> pd.Da
     )
 
 
-def report(root: Path, *, bad: bool = False, previous: bool = True):
-    """A full synthetic :class:`~forecast.report.tables.Report`."""
+def track_of(ws: Workspace, root: Path):
+    """The track record of ``ws`` after two recorded runs (made while its resolved
+    question was still open), from a ledger under ``root``."""
+    from forecast.asof import as_of
+    from forecast.ledger import RunRow, open_ledger
+    from forecast.report.track import build_track_record
+
+    with open_ledger(root) as led:
+        for run_id, day, shift in (("r1", 5, 0.0), ("r2", 12, 0.05)):
+            seen = as_of(ws, dt.date(2026, 7, day))
+            row = RunRow(
+                run_id=run_id, created=f"2026-07-{day:02d}T09:00:00+00:00", kind="run",
+                input_hash="h", run_key="k", git_commit=None, git_dirty=None,
+                settings={}, diagnostics={"ok": True}, files={}, as_of=None,
+            )  # fmt: skip
+            forecasts = {
+                q.id: {"prior": 0.4, "posterior": 0.5 + shift, "lo": 0.2, "hi": 0.8 + shift}
+                for q in seen.questions
+            }
+            led.record(seen, row, forecasts)
+        return build_track_record(ws, led)
+
+
+def report(root: Path, *, bad: bool = False, previous: bool = True, track: bool = False):
+    """A full synthetic :class:`~forecast.report.tables.Report`; with ``track``, with
+    a track record (two runs, one question resolved after them)."""
     from forecast.report.tables import JointView, assemble_report
 
     ws = workspace(root)
@@ -347,6 +371,7 @@ def report(root: Path, *, bad: bool = False, previous: bool = True):
         previous_manifest=prev,
         drivers={d.id: d.title for d in ws.drivers},
         idata=idata,
+        track=track_of(ws, root) if track else None,
     )
 
 

@@ -83,7 +83,9 @@ def test_user_text_is_escaped_everywhere(good, bad):
     # the title, the criteria and the evidence summary each appear escaped
     page = render_html(rep, figures)
     assert page.count(ESCAPED) >= 4
-    assert "&amp; &quot;more&quot;" in page
+    # quotes escaped (as &#34; or &quot;), so text is safe in attribute values too
+    assert "&amp; &#34;more&#34;" in page or "&amp; &quot;more&quot;" in page
+    assert '& "more"' not in page
 
 
 def test_failed_diagnostics_banner_lists_problems_and_what_to_do(bad):

@@ -38,10 +38,7 @@ def test_a_resolution_is_added_with_comments_and_layout_kept(ws):
     assert text == TRACK_FILES["priors/questions.yaml"].replace(
         "    close_date: 2026-09-30\n",
         "    close_date: 2026-09-30\n"
-        "    resolution:\n"
-        "      outcome: yes\n"
-        "      date: 2026-09-01\n"
-        "      note: Signed in Doha\n",
+        '    resolution: {outcome: yes, date: 2026-09-01, note: "Signed in Doha"}\n',
     )
     q = load_workspace(ws).question("deal")
     assert (q.resolution.outcome, q.resolution.date, q.resolution.note) == (
@@ -58,7 +55,7 @@ def test_the_last_question_and_a_no_outcome(ws):
     assert _resolve(ws, "strike", "no", "--date", "2026-08-01").exit_code == 0
     text = (ws / "priors/questions.yaml").read_text()
     assert text.endswith(
-        "    close_date: 2026-12-31\n    resolution:\n      outcome: no\n      date: 2026-08-01\n"
+        "    close_date: 2026-12-31\n    resolution: {outcome: no, date: 2026-08-01}\n"
     )
     assert load_workspace(ws).question("strike").resolution.outcome == "no"
 
@@ -128,12 +125,7 @@ def test_the_shipped_questions_file_changes_only_by_the_resolution(tmp_path):
     assert result.exit_code == 0, result.output
     after = (ws / "priors/questions.yaml").read_text().splitlines(keepends=True)
     added = [line for line in difflib.ndiff(before, after) if line.startswith(("+ ", "- "))]
-    assert added == [
-        "+     resolution:\n",
-        "+       outcome: no\n",
-        "+       date: 2026-11-01\n",
-        "+       note: none\n",
-    ]
+    assert added == ['+     resolution: {outcome: no, date: 2026-11-01, note: "none"}\n']
 
 
 def test_closed_questions_without_resolution_are_named(ws):
@@ -167,7 +159,7 @@ def test_an_unindented_list_keeps_its_layout(tmp_path):
     assert _resolve(ws, "deal", "no", "--date", "2026-08-01").exit_code == 0
     assert (ws / "priors/questions.yaml").read_text() == (
         "questions:\n- id: deal\n  title: A deal   # short\n  close_date: 2026-09-30\n"
-        "  resolution:\n    outcome: no\n    date: 2026-08-01\n"
+        "  resolution: {outcome: no, date: 2026-08-01}\n"
         "- id: visit\n  title: A visit\n- id: strike\n  title: A strike\n"
     )
 
@@ -183,12 +175,11 @@ def test_an_unindented_list_keeps_its_layout(tmp_path):
 @example(note="2026-08-01")
 @given(note=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn")), max_size=40))
 def test_any_note_reads_back_and_nothing_else_changes(tmp_path, note):
-    from forecast.resolve import set_resolution_text
-    from forecast.workspace import Resolution
+    from forecast.workspace.yamledit import edit_text, resolution_change
 
     text = TRACK_FILES["priors/questions.yaml"]
-    clean = " ".join(note.split())
-    new = set_resolution_text(text, "visit", Resolution("yes", dt.date(2026, 8, 1), clean))
+    clean = " ".join(note.split())  # as forecast resolve normalises a note
+    new = edit_text(text, resolution_change("visit", "yes", dt.date(2026, 8, 1), clean))
     files = {**TRACK_FILES, "priors/questions.yaml": new}
     ws = write_workspace(tmp_path / f"ws{abs(hash(note))}", files)
     resolution = load_workspace(ws).question("visit").resolution

@@ -53,7 +53,7 @@ def test_a_question_without_priors_is_said_in_the_report(no_prior):
     )
     (folder,) = (no_prior / "reports").iterdir()
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert 'id="warnings"' in page and "no analyst states a prior on &#x27;orphan&#x27;" in page
+    assert 'id="warnings"' in page and "no analyst states a prior on &#39;orphan&#39;" in page
     section = page.split('id="q-orphan"', 1)[1].split("</section>", 1)[0]
     assert "No analyst states a prior on this question: the default prior is used" in section
     other = page.split('id="q-deal"', 1)[1].split("</section>", 1)[0]

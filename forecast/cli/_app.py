@@ -56,8 +56,8 @@ def stderr() -> Console:
 
 
 def warn(message: str) -> None:
-    """One warning on stderr, as written."""
-    stderr().print(message, style="yellow", soft_wrap=True)
+    """One warning on stderr, as written (a path or a title holding ``[...]`` is text)."""
+    stderr().print(message, style="yellow", soft_wrap=True, markup=False)
 
 
 def warn_workspace(ws: Any) -> None:
@@ -67,9 +67,12 @@ def warn_workspace(ws: Any) -> None:
 
 
 def warn_run(run: Any) -> None:
-    """Say why a stored run was not reused, when that needs saying (a damaged run)."""
+    """Say why a stored run was not reused, when that needs saying (a damaged run),
+    and why the ledger did not record it (a report goes on without it)."""
     if getattr(run, "note", ""):
         warn(f"warning: {run.note}")
+    if getattr(run, "ledger_note", ""):
+        warn(f"warning: this run is {run.ledger_note}")
 
 
 def friendly(fn: F) -> F:

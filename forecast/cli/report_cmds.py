@@ -28,6 +28,7 @@ from forecast.cli._app import (
     settings_with,
     stderr,
     stdout,
+    warn,
     warn_run,
     warn_workspace,
 )
@@ -60,12 +61,21 @@ def _quiet_libraries() -> None:
     matplotlib.use("Agg")  # files only: no display, no GUI toolkit
 
 
-def _run(ws: Any, seed: int | None, draws: int | None, chains: int | None, fresh: bool) -> Any:
+def _run(
+    ws: Any,
+    seed: int | None,
+    draws: int | None,
+    chains: int | None,
+    fresh: bool,
+    ledger_optional: bool = False,
+) -> Any:
     from forecast.inference import ensure_run
 
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
-        run = ensure_run(ws, settings, progress=progress, reuse=not fresh)
+        run = ensure_run(
+            ws, settings, progress=progress, reuse=not fresh, ledger_optional=ledger_optional
+        )
     warn_run(run)
     return run
 
@@ -123,7 +133,7 @@ def report(
         check_writable(folder)  # before sampling, not after
     warn_workspace(ws)
     ws = cut_to(ws, as_of)
-    run = _run(ws, seed, draws, chains, fresh)
+    run = _run(ws, seed, draws, chains, fresh, ledger_optional=True)  # a report goes on
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
         data = report_json(forecast_table(run.idata, ws), run.manifest)
@@ -131,10 +141,15 @@ def report(
         _strict(ok, strict)
         return
 
-    rep = build_report(ws, run, previous_run(ws, run))
+    rep = build_report(ws, run, previous_run(ws, run), track=True)
     console = stdout()
     show(console, table_view(rep, console))
     console.print(run_status(rep, reused=not run.sampled))
+    if rep.track is not None:
+        console.print(f"Track record: {rep.track.summary_line()}", markup=False, soft_wrap=True)
+    for problem in rep.track_problems:
+        if not problem.startswith("this run is not recorded"):  # warn_run said that one
+            warn(f"warning: {problem}")
     if not no_files:
         with writing_to(folder, stored=run.path):
             written = write_report(rep, folder)

@@ -168,14 +168,15 @@ def history(
 ) -> None:
     """Each forecast run by run: dates, forecast, interval, and what changed.
 
-    Changes between consecutive runs: evidence added (+E039) or removed
-    (-E012) on the question or its drivers, analysts' priors edited, the
-    resolution recorded. Read from the ledger; nothing is sampled.
+    A timeline read top to bottom: each run with its pooled prior, forecast
+    and 90 % interval, drawn on a 0-100 % strip, and what changed since the
+    run before (evidence added +E039 or removed -E012 on the question or its
+    drivers, analysts' priors edited, the resolution); the evidence dates
+    and the resolutions in between. Read from the ledger; nothing is sampled.
     """
     import json
 
     from forecast.history import history as histories
-    from forecast.history import sparkline
     from forecast.ledger import open_ledger
     from forecast.workspace import load_workspace
 
@@ -194,49 +195,18 @@ def history(
     if json_out:
         typer.echo(json.dumps({"questions": [h.to_json() for h in found]}, indent=2))
         return
-    from rich.table import Table
+    from forecast.report.terminal import history_view
 
     out = stdout()
-    for h in found:
+    for i, h in enumerate(found):
         if not h.steps:
             out.print(f"{h.question}: no run recorded yet", markup=False)
             continue
-        line = sparkline([s.forecast for s in h.steps])
-        table = Table(title=f"{h.question}  {line}", title_justify="left", caption_justify="left")
-        table.add_column("run", no_wrap=True)
-        for col in ("prior", "fore-\ncast", "90%\ninterval", "change\n(pts)"):
-            table.add_column(col, justify="right", no_wrap=True)
-        table.add_column("what changed", overflow="fold", ratio=1)
-        previous = None
-        for s in h.steps:
-            delta = (
-                ""
-                if previous is None or not _finite(s.forecast, previous)
-                else (f"{100 * (s.forecast - previous):+.1f}")
-            )
-            when = f"{s.as_of} (as of)" if s.as_of else s.created.strftime("%Y-%m-%d %H:%M")
-            table.add_row(
-                f"{when}\n{s.run_id}", _p(s.prior), _p(s.forecast),
-                f"{_p(s.lo).rstrip('%')}-{_p(s.hi)}" if s.kind == "run" else "—", delta,
-                s.change_text or ("first run" if previous is None else ""),
-            )  # fmt: skip
-            previous = s.forecast
-        for r in h.resolutions:
-            table.caption = (table.caption or "") + (
-                f"resolved {r.outcome} on {r.date}{f' ({r.note})' if r.note else ''}, "
-                f"recorded {r.recorded[:10]}{' (forced)' if r.forced else ''}\n"
-            )
-        if table.caption:
-            table.caption = table.caption.rstrip("\n")
-        out.print(table)
+        if i:
+            out.print()
+        out.print(history_view(h, min(out.width, 80)), soft_wrap=not out.is_terminal)
     if plot is not None:
         stderr().print(f"timelines written to {plot}", markup=False, soft_wrap=True)
-
-
-def _finite(*xs: float) -> bool:
-    import math
-
-    return all(x is not None and math.isfinite(x) for x in xs)
 
 
 @app.command("import")

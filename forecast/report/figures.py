@@ -64,7 +64,7 @@ class Spec:
     """One figure to draw: its file path, its kind and what it is of."""
 
     path: str
-    kind: str  # "prior", "waterfall", "joint", "diagnostics" or "overview"
+    kind: str  # "prior", "waterfall", "joint", "diagnostics", "overview", "timeline", "reliability"
     of: tuple[str, ...] = ()  # question ids
 
 
@@ -95,11 +95,33 @@ def plotted_questions(report: Report) -> list[str]:
     return [q for q in ids if q in top]
 
 
-def specs(report: Report) -> list[Spec]:
-    """Every figure the report shows, in page order (empty without a trace)."""
-    if report.idata is None:
+def _track_specs(report: Report) -> list[Spec]:
+    """The track record's figures: the reliability diagram once anything resolved,
+    and the timeline of each question with recorded runs (past :data:`PLOT_ALL`
+    questions, of the questions that get plots)."""
+    from forecast.report.track import RELIABILITY, timeline_path
+
+    track = report.track
+    if track is None:
         return []
-    out = []
+    out = [Spec(RELIABILITY, "reliability")] if track.resolved else []
+    ids = {q.id for q in report.questions}
+    if len(ids) > PLOT_ALL and report.idata is not None:
+        ids = set(plotted_questions(report))
+    out += [
+        Spec(timeline_path(h.question), "timeline", (h.question,))
+        for h in track.histories
+        if h.steps and h.question in ids
+    ]
+    return out
+
+
+def specs(report: Report) -> list[Spec]:
+    """Every figure the report shows, in page order (only the track record's
+    without a trace)."""
+    if report.idata is None:
+        return _track_specs(report)
+    out = _track_specs(report)
     if len(report.questions) > PLOT_ALL:
         out.append(Spec(OVERVIEW, "overview"))
     for qid in plotted_questions(report):
@@ -132,6 +154,14 @@ def draw(report: Report, spec: Spec) -> Figure:
         return plots.diagnostics(idata, report.questions, rhat=_rhat(report))
     if spec.kind == "overview":
         return plots.overview(report.forecasts)
+    if spec.kind == "timeline":
+        from forecast.history import timeline
+
+        return timeline(report.track.history_of(spec.of[0]))
+    if spec.kind == "reliability":
+        from forecast.scoring import reliability_diagram
+
+        return reliability_diagram(report.track.scored)
     raise ValueError(f"unknown figure kind {spec.kind!r}")
 
 
@@ -144,7 +174,7 @@ def _code_digest() -> bytes:
     """The plotting code itself: a change to it redraws every figure."""
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("plots.py", "figures.py"):
+    for name in ("plots.py", "figures.py", "track.py"):
         h.update((here / name).read_bytes())
     return h.digest()
 
@@ -172,9 +202,15 @@ def key(report: Report, spec: Spec, dpi: int = DPI, draws: dict[str, bytes] | No
 
     ``draws`` is :func:`question_draws` of the report (worked out when not given).
     """
-    draws = question_draws(report) if draws is None else draws
     h = hashlib.sha256(_code_digest())
     h.update(repr((spec, dpi)).encode())
+    if spec.kind == "timeline":  # drawn from the ledger's history alone
+        h.update(_fingerprint(report.track.history_of(spec.of[0])))
+        return h.hexdigest()
+    if spec.kind == "reliability":
+        h.update(_fingerprint(report.track.scored))
+        return h.hexdigest()
+    draws = question_draws(report) if draws is None else draws
     questions = spec.of or tuple(q.id for q in report.questions)
     for qid in questions:
         q = report.question(qid)
@@ -190,6 +226,23 @@ def key(report: Report, spec: Spec, dpi: int = DPI, draws: dict[str, bytes] | No
     if spec.kind in ("overview", "diagnostics"):
         h.update(report.forecasts.to_csv(index=False).encode())
     return h.hexdigest()
+
+
+def _fingerprint(value: Any) -> bytes:
+    """Bytes that change whenever ``value`` does (frames whole, not their cut repr)."""
+    import dataclasses
+
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return value.to_csv().encode()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return b"|".join(
+            _fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value)
+        )
+    if isinstance(value, list | tuple):
+        return b"[" + b",".join(_fingerprint(v) for v in value) + b"]"
+    return repr(value).encode()
 
 
 _FORKED: Report | None = None  # the report a forked worker draws from (inherited, not pickled)
@@ -247,13 +300,13 @@ def render(
     ``figures/``): a figure found there, or in one of the ``also`` folders,
     is read instead of drawn, and every figure drawn is stored there.
     ``workers`` processes draw (default: up to :data:`WORKERS` when there
-    are many figures).
-    Empty when the report carries no trace (``report.idata`` is None).
+    are many figures). Only the track record's figures when the report
+    carries no trace (``report.idata`` is None).
     """
     wanted = specs(report)
     keys = {}
     if cache is not None and wanted:
-        draws = question_draws(report)
+        draws = question_draws(report) if report.idata is not None else {}
         keys = {s.path: key(report, s, dpi, draws) for s in wanted}
     out: dict[str, bytes] = {}
     todo = []

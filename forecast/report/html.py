@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
 from collections.abc import Mapping
 from functools import cache
@@ -22,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from forecast.report import figures as fig
+from forecast.report import track
 from forecast.report.tables import (
     ESS_MIN,
     RHAT_MAX,
@@ -39,13 +39,12 @@ OPEN_UP_TO = 12  # questions whose details show open; past that they start folde
 
 
 def _escaped(value: Any) -> Any:
-    """Every value the template prints: nothing for None and NaN, and text
-    escaped for HTML text and attribute values (quotes included)."""
-    if isinstance(value, Markup):
-        return value
+    """Every value the template prints: nothing for None and NaN; the rest is
+    left to autoescaping (markupsafe escapes quotes too, so text is safe in
+    attribute values)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return Markup(html.escape(str(value), quote=True))
+    return value
 
 
 @cache
@@ -195,6 +194,7 @@ def _evidence(r: Report, qid: str) -> tuple[list[dict[str, Any]], int]:
 def _question(r: Report, q: Any, rows: Mapping[str, dict], figures: Mapping[str, bytes]) -> dict:
     evidence, more = _evidence(r, q.id)
     res = q.resolution
+    history = r.track.history_of(q.id) if r.track is not None else None
     return {
         "id": q.id,
         "anchor": _anchor(q.id),
@@ -225,9 +225,40 @@ def _question(r: Report, q: Any, rows: Mapping[str, dict], figures: Mapping[str,
             "Each evidence cluster's push on the log-odds, largest first, from the team's prior "
             "to the forecast; whiskers are 90 % intervals; top axis in probabilities.",
         ),
+        "timeline_figure": _figure(
+            figures,
+            track.timeline_path(q.id),
+            f"Forecast run by run for: {q.title}",
+            f"The forecast of each recorded run ({_runs(history)}) with its 90 % interval "
+            "(shaded), the pooled prior dashed, evidence dates marked along the bottom "
+            "(▲ for, ▼ against) and the resolution as a dotted line; "
+            f"forecast history {q.id} lists what changed between runs.",
+        ),
         "evidence": evidence,
         "more": more,
     }
+
+
+def _runs(history: Any) -> str:
+    n = len(history.steps) if history is not None else 0
+    return f"{n} run{'s' * (n != 1)}"
+
+
+def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The track record section (:func:`forecast.report.track.section`), with links."""
+    view = track.section(r.track, r.track_problems)
+    for q in (view or {}).get("questions", ()):
+        q["anchor"] = _anchor(q["id"])
+    if view and view.get("questions"):
+        view["figure"] = _figure(
+            figures,
+            track.RELIABILITY,
+            "Reliability diagram of the model forecast and the analysts' mean",
+            "Reliability (CORP): the isotonic fit of the outcomes on each forecast; on the "
+            "dashed diagonal when calibrated. Ticks below the axis are the forecasts. With few "
+            "resolved questions read it as a record, not a verdict.",
+        )
+    return view
 
 
 def _joints(r: Report, figures: Mapping[str, bytes]) -> list[dict[str, Any]]:
@@ -315,6 +346,7 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         "forecasts": forecasts,
         "questions": [_question(r, q, by_id, figures) for q in r.questions],
         "joints": _joints(r, figures),
+        "track": _track(r, figures),
         "diagnostics": [
             {
                 "id": row["id"],

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from forecast.report import figures as fig
+from forecast.report import track
 from forecast.report.html import default_prior_note, when
 from forecast.report.tables import (
     ESS_MIN,
@@ -91,6 +92,14 @@ def _fmt(x: Any, spec: str) -> Markup:
     return _n(spec.format(v) if math.isfinite(v) else "—")
 
 
+def _track(r: Report, figures: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The track record section (:func:`forecast.report.track.section`)."""
+    view = track.section(r.track, r.track_problems)
+    if view and view.get("questions"):
+        view["figure"] = _figure(figures, track.RELIABILITY, "Reliability diagram")
+    return view
+
+
 def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) -> str:
     """The whole report as Markdown; image links point at ``figures``' paths."""
     r, figures = report, figures or {}
@@ -150,6 +159,9 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
                 "waterfall_figure": _figure(
                     figures, fig.waterfall_path(q.id), f"Evidence waterfall: {q.title}"
                 ),
+                "timeline_figure": _figure(
+                    figures, track.timeline_path(q.id), f"Forecast run by run: {q.title}"
+                ),
                 "evidence": evidence,
             }
         )
@@ -186,6 +198,7 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
         "diagnostics": diagnostics,
         "rank_figure": _figure(figures, fig.DIAGNOSTICS, "Rank plots by chain"),
         "overview_figure": _figure(figures, fig.OVERVIEW, "Every question's forecast"),
+        "track": _track(r, figures),
     }
     return (
         environment()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from forecast.posterior import Joint
+    from forecast.report.track import TrackRecord
     from forecast.runs import Run
     from forecast.workspace import Question, Workspace
 
@@ -118,6 +119,8 @@ class Report:
     trace_path: Path | None = None  # the run's stored trace.nc (reports point at it)
     warnings: tuple[str, ...] = ()  # the workspace's warnings, as "path:line: message"
     default_prior: tuple[str, ...] = ()  # questions no analyst states a prior on
+    track: TrackRecord | None = field(default=None, repr=False, compare=False)
+    track_problems: tuple[str, ...] = ()  # why the ledger could not be read or written
 
     @property
     def diagnostics(self) -> Mapping[str, Any]:
@@ -290,6 +293,8 @@ def assemble_report(
     trace_path: Path | None = None,
     warnings: Sequence[str] = (),
     default_prior: Sequence[str] = (),
+    track: TrackRecord | None = None,
+    track_problems: Sequence[str] = (),
 ) -> Report:
     """A :class:`Report` from frames already computed (what tests and notebooks use)."""
     diag = manifest.get("diagnostics", {}) or {}
@@ -309,13 +314,20 @@ def assemble_report(
         trace_path=trace_path,
         warnings=tuple(warnings),
         default_prior=tuple(default_prior),
+        track=track,
+        track_problems=tuple(track_problems),
     )
 
 
-def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report:
+def build_report(
+    ws: Workspace, run: Run, previous: Run | None = None, *, track: bool = False
+) -> Report:
     """Everything a report shows about ``run`` of ``ws``.
 
     ``previous`` is the run to compare with (``forecast.runs.previous_run``).
+    With ``track`` the report carries the workspace's track record, read from
+    its ledger (read-only); a ledger that cannot be read leaves it out, and
+    ``track_problems`` says why.
     """
     from forecast import posterior
 
@@ -327,6 +339,19 @@ def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report
     joints = [JointView(a, b, driver, posterior.joint(idata, a.id, b.id)) for a, b, driver in pairs]
     trace = run.path / "trace.nc"
     stated = {s.target for s in ws.statements}
+    record, problems = None, []
+    if track:
+        from forecast.report.track import read_track_record
+
+        record, unread = read_track_record(ws)
+        unrecorded = getattr(run, "ledger_note", "")
+        if unrecorded and unread and unread in unrecorded:  # one cause: say it once
+            problems.append(f"this run is not recorded, and no track record is shown: {unread}")
+        else:
+            if unrecorded:
+                problems.append(f"this run is {unrecorded}")
+            if unread:
+                problems.append(f"the track record cannot be read: {unread}")
     return assemble_report(
         workspace=ws.root.resolve().name,
         manifest=run.manifest,
@@ -340,6 +365,8 @@ def build_report(ws: Workspace, run: Run, previous: Run | None = None) -> Report
         trace_path=trace if trace.exists() else None,
         warnings=[str(p) for p in ws.warnings],
         default_prior=[q.id for q in ws.questions if q.id not in stated],
+        track=record,
+        track_problems=problems,
     )
 
 

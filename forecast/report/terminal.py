@@ -278,3 +278,99 @@ def explanation(exp: Explanation, console: Console, drivers: dict[str, str] | No
     else:
         parts.append(Text("No evidence bears on this question or its drivers yet.", style="dim"))
     return Group(*parts)
+
+
+# --- a question's history as a text timeline -------------------------------------------
+
+STRIP = 21  # characters of the 0-100 % strip: one per 5 points
+EVIDENCE_A_LINE = 5  # evidence ids on one line of the timeline (fits 80 columns)
+
+
+def strip(prior: float, forecast: float, lo: float, hi: float, width: int = STRIP) -> str:
+    """A probability strip on a fixed 0-100 % scale: ``━`` the 90 % interval,
+    ``○`` the pooled prior, ``●`` the forecast (over the prior where they meet),
+    ``·`` the rest; ``┊`` marks 50 % where nothing else is."""
+
+    def at(p: float) -> int | None:
+        if not math.isfinite(p):
+            return None
+        return round(min(max(p, 0.0), 1.0) * (width - 1))
+
+    cells = ["·"] * width
+    cells[(width - 1) // 2] = "┊"
+    a, b = at(lo), at(hi)
+    if a is not None and b is not None:
+        for i in range(a, b + 1):
+            cells[i] = "━"
+    for p, mark in ((prior, "○"), (forecast, "●")):
+        i = at(p)
+        if i is not None:
+            cells[i] = mark
+    return "".join(cells)
+
+
+def history_view(h: Any, width: int = 80) -> Group:
+    """One question's history (:class:`forecast.history.QuestionHistory`) as a
+    timeline read top to bottom, at most ``width`` columns: each recorded run
+    with its pooled prior, forecast, 90 % interval, a strip drawing them on
+    0-100 %, the change since the run before and, under it, what changed; the
+    dates of the evidence items and of the resolutions between the runs."""
+    import datetime as dt
+
+    label = max([len(s.run_id) for s in h.steps] + [10])
+    pad = " " * label
+    title = shorten(h.title, max(width - len(h.question) - 2, 20))
+    lines: list[Text] = [Text.assemble((h.question, "bold"), "  ", title)]
+    scale = "0%".ljust((STRIP - 3) // 2) + "50%" + "100%".rjust(STRIP - (STRIP - 3) // 2 - 3)
+    lines.append(Text(f"{pad} prior  fore-   90%    {scale}  change", style="dim"))
+    lines.append(Text(f"{pad}        cast  interval {'':{STRIP}}  (pts)", style="dim"))
+    events: list[tuple[dt.datetime, int, Text]] = []
+    by_day: dict[dt.date, list[Any]] = {}
+    for e in h.evidence:
+        by_day.setdefault(e.date, []).append(e)
+    for day, items in by_day.items():
+        marks = [(f"▲ {e.id}" if e.ratio >= 1 else f"▼ {e.id}") for e in items]
+        for i in range(0, len(marks), EVIDENCE_A_LINE):
+            text = Text(f"{day.isoformat():<{label}}  evidence " if i == 0 else f"{pad}           ")
+            for j, m in enumerate(marks[i : i + EVIDENCE_A_LINE]):
+                text.append(("  " if j else "") + m, style="green" if m[0] == "▲" else "red")
+            events.append((dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), 0, text))
+    previous = None
+    for s in h.steps:
+        delta = "" if previous is None or not _finite(s.forecast, previous) else (
+            f"{100 * (s.forecast - previous):+.1f}"
+        )
+        iv = interval(s.lo, s.hi) if s.kind == "run" and _finite(s.lo, s.hi) else "—"
+        row = Text(f"{s.run_id:<{label}} {pct(s.prior):>5}  ")
+        row.append(f"{pct(s.forecast):>4}", style="bold")
+        row.append(f"  {iv:>7}  ")
+        row.append(strip(s.prior, s.forecast, s.lo, s.hi), style="cyan")
+        if delta:
+            row.append(f"  {delta:>5}", style=_signed("", s.forecast - (previous or 0)).style)
+        change = s.change_text or ("first run" if previous is None else "")
+        if s.as_of is not None:
+            change = f"{s.as_of} (as of)" + (f"; {change}" if change else "")
+        elif not s.ok and s.kind == "run":
+            change = (change + "; " if change else "") + "failed its checks"
+        text = Text.assemble(row)
+        if change:
+            text.append("\n   " + change, style="dim")
+        events.append((s.when, 1, text))
+        if _finite(s.forecast):
+            previous = s.forecast
+    for r in h.resolutions:
+        note = f" ({r.note})" if r.note else ""
+        recorded = f", recorded {r.recorded[:10]}{' (forced)' if r.forced else ''}"
+        text = Text(f"{r.date.isoformat():<{label}}  ")
+        text.append(f"resolved {r.outcome}", style="bold")
+        text.append(f"{note}{recorded}")
+        events.append((dt.datetime.combine(r.date, dt.time(23, 59), tzinfo=dt.UTC), 2, text))
+    lines += [t for _, _, t in sorted(events, key=lambda e: (e[0], e[1]))]
+    lines.append(
+        Text("━ 90 % interval  ○ pooled prior  ● forecast  ▲ evidence for  ▼ against", style="dim")
+    )
+    return Group(*lines)
+
+
+def _finite(*xs: float | None) -> bool:
+    return all(x is not None and math.isfinite(x) for x in xs)

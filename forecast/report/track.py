@@ -4,14 +4,16 @@
 :class:`TrackRecord` holding the score tables (:class:`~forecast.scoring.Scored`)
 and each question's history; :meth:`TrackRecord.figures` renders the
 reliability diagram and the timelines as PNG bytes keyed by the relative
-path a page links them by. Nothing here prints or writes files.
+path a page links them by. Nothing here prints or writes files, and the ledger is only read.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from forecast.history import QuestionHistory
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from forecast.workspace import Workspace
 
 RELIABILITY = "plots/reliability.png"
+TOP_ANALYSTS = 12  # analysts a report lists (forecast score lists every one)
 
 
 def timeline_path(qid: str) -> str:
@@ -73,3 +76,84 @@ def build_track_record(ws: Workspace, ledger: Ledger) -> TrackRecord:
     from forecast.scoring import scoring_table
 
     return TrackRecord(scoring_table(ws, ledger), tuple(history(ledger, ws)))
+
+
+def read_track_record(ws: Workspace) -> tuple[TrackRecord | None, str]:
+    """The track record of ``ws`` read from its ledger, opened read-only, and
+    ``""``; or ``None`` and why, when the ledger is locked, damaged or of
+    another schema version (a report shows that and goes on)."""
+    from forecast.ledger import LedgerError, open_ledger
+
+    try:
+        with open_ledger(ws.root, readonly=True) as ledger:
+            return build_track_record(ws, ledger), ""
+    except LedgerError as exc:
+        return None, str(exc)
+
+
+def _three(x: Any) -> str:
+    v = math.nan if x is None else float(x)
+    return f"{v:.3f}" if math.isfinite(v) else "—"
+
+
+def section(
+    record: TrackRecord | None, problems: Sequence[str] = (), top: int = TOP_ANALYSTS
+) -> dict[str, Any] | None:
+    """What the report's track record section shows, as text (the HTML and
+    Markdown templates lay it out): None when there is nothing to say."""
+    from forecast.report.tables import interval, pct
+
+    if record is None and not problems:
+        return None
+    view: dict[str, Any] = {"problems": list(problems), "available": record is not None}
+    if record is None:
+        return view
+    s = record.scored
+    view.update(
+        summary=record.summary_line(),
+        resolved=record.resolved,
+        missing=list(s.missing),
+        notes=list(s.notes),
+    )
+    if not record.resolved:
+        return view
+    methods = s.methods.to_dict("records")
+    view["methods"] = [
+        {"name": m["name"], "n": m["n"],
+         **{k: _three(m[k]) for k in ("brier", "log", "mcb", "dsc", "unc")}}
+        for m in methods if m["n"]
+    ]  # fmt: skip
+    unscored = [m["name"] for m in methods if not m["n"]]
+    if unscored:  # e.g. no analyst stated a prior on the questions resolved
+        view["notes"].append(f"not scored, having no forecast of a resolved question: "
+                             f"{', '.join(unscored)}")  # fmt: skip
+    view["analysts"] = [
+        {"name": a["analyst"], "n": a["n"], "brier": _three(a["brier"]), "log": _three(a["log"])}
+        for a in s.analysts.head(top).to_dict("records")
+    ]
+    view["more_analysts"] = max(len(s.analysts) - top, 0)
+    rows = []
+    for q in s.questions.to_dict("records"):
+        p = math.nan if q["forecast"] is None else float(q["forecast"])
+        shown = math.isfinite(p)
+        rows.append(
+            {
+                "id": str(q["id"]),
+                "title": str(q["title"]),
+                "outcome": q["outcome"],
+                "resolved": q["resolved"],
+                "forecast": pct(p) if shown else "",
+                "interval": interval(q["lo"], q["hi"]) if shown else "",
+                "basis": q["basis"],
+                "before": ""
+                if shown
+                else (
+                    "no run before resolution"
+                    if q["run_id"] is None
+                    else "no model forecast before resolution"
+                ),
+                "brier": _three(q["brier_forecast"]),
+            }
+        )
+    view["questions"] = rows
+    return view

@@ -151,6 +151,46 @@ def _put_last(entry: CommentedMap, key: str, value: Any) -> None:
             return
 
 
+def resolution_change(
+    question: str,
+    outcome: str,
+    date: dt.date | None = None,
+    note: str = "",
+    replace: bool = False,
+) -> Callable[[Any], None]:
+    """The edit :func:`set_resolution` makes, for :func:`edit_text`: ``question``'s
+    ``resolution: {outcome: ..., date: ..., note: ...}`` set, in flow style, as
+    its last key or in place of the one it has.
+
+    Raises ``UsageError`` for an outcome other than yes/no/annulled at once, and
+    (when applied) for an unknown question or one already resolved without
+    ``replace``.
+    """
+    if outcome not in OUTCOMES:
+        raise UsageError(f"outcome {outcome!r} is not allowed; use {listing(OUTCOMES)}")
+
+    def change(data: Any) -> None:
+        entry = _entry(data, question)
+        if entry.get("resolution") is not None and not replace:
+            raise UsageError(
+                f"{question} is already resolved ({_describe(entry['resolution'])}); "
+                "replace it explicitly to change it"
+            )
+        value = CommentedMap([("outcome", outcome)])
+        if date is not None:
+            value["date"] = date
+        if note:
+            # quoted, so a note such as "0?" or "yes" reads back as the text it is
+            value["note"] = DoubleQuotedScalarString(note)
+        value.fa.set_flow_style()
+        if "resolution" in entry:
+            entry["resolution"] = value
+        else:
+            _put_last(entry, "resolution", value)
+
+    return change
+
+
 @locked
 def set_resolution(
     root: str | Path,
@@ -195,29 +235,7 @@ def set_resolution(
     WorkspaceError
         The workspace has an error, before or with the change.
     """
-    if outcome not in OUTCOMES:
-        raise UsageError(f"outcome {outcome!r} is not allowed; use {listing(OUTCOMES)}")
-
-    def change(data: Any) -> None:
-        entry = _entry(data, question)
-        if entry.get("resolution") is not None and not replace:
-            raise UsageError(
-                f"{question} is already resolved ({_describe(entry['resolution'])}); "
-                "replace it explicitly to change it"
-            )
-        value = CommentedMap([("outcome", outcome)])
-        if date is not None:
-            value["date"] = date
-        if note:
-            # quoted, so a note such as "0?" or "yes" reads back as the text it is
-            value["note"] = DoubleQuotedScalarString(note)
-        value.fa.set_flow_style()
-        if "resolution" in entry:
-            entry["resolution"] = value
-        else:
-            _put_last(entry, "resolution", value)
-
-    edit_file(root, QUESTIONS_FILE, change)
+    edit_file(root, QUESTIONS_FILE, resolution_change(question, outcome, date, note, replace))
     return load_workspace(root).question(question)
 
 
