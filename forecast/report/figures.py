@@ -237,9 +237,7 @@ def _fingerprint(value: Any) -> bytes:
     if isinstance(value, pd.DataFrame):
         return value.to_csv().encode()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return b"|".join(
-            _fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value)
-        )
+        return b"|".join(_fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value))
     if isinstance(value, list | tuple):
         return b"[" + b",".join(_fingerprint(v) for v in value) + b"]"
     return repr(value).encode()
