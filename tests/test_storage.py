@@ -236,11 +236,12 @@ def test_report_of_many_questions_stays_light(many):
 
     root, folder = many
     html = (folder / "report.html").read_text(encoding="utf-8")
-    # the figures are capped (two a question for the most moved, the overview, at most four
-    # joints, the rank plots), so the page does not grow with them: 36 questions under 2 MB,
-    # where embedding every question's two plots took about 8
+    # the figures are capped (three a question for the most moved: prior, waterfall,
+    # timeline; the overview, at most four joints, the rank plots), so the page does not
+    # grow with them: 36 questions under 2 MB, where embedding every question's plots took 8
     images = html.count("data:image/png;base64,")
-    assert images == len(list((folder / "plots").glob("*.png"))) <= 2 * fig.PLOTTED + 1 + 4 + 1
+    assert images == len(list((folder / "plots").glob("*.png"))) <= 3 * fig.PLOTTED + 1 + 4 + 1
+    assert len(list((folder / "plots").glob("timeline-*.png"))) == fig.PLOTTED
     assert len(html.encode()) < 2_000_000
     assert html.count("<details") == 36 and "<details open" not in html
     pngs = {p.name for p in (folder / "plots").glob("*.png")}
@@ -258,7 +259,7 @@ def test_figure_cache_skips_drawing_again(many, monkeypatch):
     root, folder = many
     ws = load_workspace(root)
     run = runs.latest_run(ws)
-    report = build_report(ws, run)
+    report = build_report(ws, run, track=True)  # as forecast report builds it
     drawn = []
     real = fig.draw
     monkeypatch.setattr(fig, "draw", lambda r, s: drawn.append(s.path) or real(r, s))
