@@ -38,7 +38,7 @@ DIAGNOSTICS = "plots/diagnostics.png"
 OVERVIEW = "plots/forecasts.png"
 DPI = 120  # the page shows figures at their pixel size: 8.4 in wide fills its column
 PLOT_ALL = 12  # up to this many questions, every question gets its plots
-PLOTTED = 10  # past it, the questions that moved most get them
+PLOTTED = 8  # past it, the questions that moved most get them
 PARALLEL_FROM = 12  # figures to draw before worker processes pay for themselves
 WORKERS = 4  # at most, and never more than the machine's cores
 
