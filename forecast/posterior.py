@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from forecast.workspace import Workspace
 
 INTERVAL = 0.90  # every interval reported is a central 90 % interval
+DIAGNOSTICS = ("rhat", "ess_bulk", "ess_tail")  # of each question's prob, per question
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,12 @@ def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     run: reports call that ``since_previous``), rhat/ess_* the diagnostics of ``prob`` for that
     question, outcome the resolution ("yes", "no", "annulled" or "").
     """
-    import warnings
-
-    import arviz as az
     import pandas as pd
 
     post = idata.posterior
     prob = _draws(idata, "prob")
     prior = _draws(idata, "prob_prior")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a constant question gives nan
-        rhat = az.rhat(post, var_names=["prob"])["prob"].values
-        bulk = az.ess(post, var_names=["prob"], method="bulk")["prob"].values
-        tail = az.ess(post, var_names=["prob"], method="tail")["prob"].values
+    rhat, bulk, tail = prob_diagnostics(idata)
     order = list(post["prob"].coords["question"].values)
     rows = []
     for q in ws.questions:
@@ -109,6 +103,28 @@ def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def prob_diagnostics(idata: az.InferenceData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R-hat, bulk ESS and tail ESS of each question's probability, in the trace's order.
+
+    A compact stored trace (:mod:`forecast.trace`) carries them as computed
+    from the draws before they were stored as float32.
+    """
+    import warnings
+
+    import arviz as az
+
+    if SUMMARY in idata.groups() and "prob_rhat" in idata[SUMMARY]:
+        ds = idata[SUMMARY]
+        return tuple(np.asarray(ds[f"prob_{k}"].values) for k in DIAGNOSTICS)  # type: ignore[return-value]
+    post = idata.posterior
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a constant question gives nan
+        rhat = az.rhat(post, var_names=["prob"])["prob"].values
+        bulk = az.ess(post, var_names=["prob"], method="bulk")["prob"].values
+        tail = az.ess(post, var_names=["prob"], method="tail")["prob"].values
+    return rhat, bulk, tail
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,101 @@ def _reaches(ws: Workspace) -> list[_Reach]:
     return out
 
 
+EFFECT_COLUMNS = [
+    "question", "kind", "id", "cluster", "via", "loading", "mean", "lo", "hi", "prob_without",
+    "prob_shift",
+]  # fmt: skip
+EFFECT_CHUNK = 512  # reaches whose draws are worked on at once (memory: chunk x draws)
+EFFECT_TEXT = ("question", "kind", "id", "cluster", "via")
+SUMMARY = "summary"  # the stored trace's group of summaries (see forecast.trace)
+
+
+def _members(ws: Workspace) -> dict[str, list]:
+    members: dict[str, list] = {}
+    for e in ws.evidence:
+        members.setdefault(e.cluster, []).append(e)
+    return members
+
+
+def _stored_effects(idata: az.InferenceData) -> pd.DataFrame | None:
+    """The effects table a compact stored trace carries in place of per-item draws."""
+    import pandas as pd
+
+    if "w" in idata.posterior or SUMMARY not in idata.groups():
+        return None
+    ds = idata[SUMMARY]
+    if "effect" not in ds.dims:
+        return None
+    frame = pd.DataFrame({c: ds[f"effect_{c}"].values for c in EFFECT_COLUMNS})
+    for c in EFFECT_TEXT:
+        frame[c] = frame[c].astype(str)
+    return frame
+
+
+def effects(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
+    """Every evidence effect on every question it reaches, from the draws.
+
+    One ``kind == "cluster"`` row per (question, cluster) reach, and for a
+    cluster of several items one ``kind == "item"`` row per item (the item
+    taken out of its cluster's corroboration). Columns :data:`EFFECT_COLUMNS`:
+    ``mean, lo, hi`` of the contribution to the question's log-odds (90 %
+    interval), ``prob_without`` the forecast without it, draw by draw, and
+    ``prob_shift`` the forecast minus that. These need the joint draws of the
+    question and the cluster; a compact stored trace (:mod:`forecast.trace`)
+    keeps this table instead of the per-item draws, and it is read back here.
+    """
+    import pandas as pd
+
+    from forecast.model import corroborated, schum_weight
+
+    stored = _stored_effects(idata)
+    if stored is not None:
+        return stored
+    if "w" not in idata.posterior:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    post = idata.posterior
+    theta = _draws(idata, "theta")
+    w = _draws(idata, "w")
+    qpos = {q: i for i, q in enumerate(post["theta"].coords["question"].values)}
+    cpos = {c: i for i, c in enumerate(post["w"].coords["cluster"].values)}
+    epos = {e: i for i, e in enumerate(post["rho_item"].coords["evidence"].values)} if (
+        "rho_item" in post) else {}  # fmt: skip
+    members = _members(ws)
+    spec: list[tuple[_Reach, str, str]] = []  # (reach, kind, cluster or item id)
+    for r in _reaches(ws):
+        spec.append((r, "cluster", r.cluster))
+        group = members[r.cluster]
+        if len(group) > 1:
+            spec += [(r, "item", e.id) for e in group]
+    several = any(kind == "item" for _, kind, _ in spec)
+    lam = _draws(idata, "lam") if several else None
+    rho_item = _draws(idata, "rho_item") if several else None
+    rows = []
+    for start in range(0, len(spec), EFFECT_CHUNK):  # columns of draws, a chunk at a time
+        part = spec[start : start + EFFECT_CHUNK]
+        # rows are reaches, columns draws: quantiles partition contiguous rows
+        t = theta.T[[qpos[r.question] for r, _, _ in part]]
+        js = [cpos[r.cluster] for r, _, _ in part]
+        contrib = w.T[js]
+        for n, (r, kind, ident) in enumerate(part):
+            if kind == "item":  # the item taken out of its cluster's corroboration
+                others = [epos[o.id] for o in members[r.cluster] if o.id != ident]
+                rho_without = corroborated(rho_item[:, others], axis=1)
+                contrib[n] -= schum_weight(rho_without, lam[:, js[n]])
+        contrib *= np.array([r.loading for r, _, _ in part])[:, None]
+        forecast = _sigmoid(t).mean(axis=1)
+        without = _sigmoid(t - contrib).mean(axis=1)
+        lo, hi = np.quantile(contrib, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
+        mean = contrib.mean(axis=1)
+        for n, (r, kind, ident) in enumerate(part):
+            rows.append(
+                (r.question, kind, ident, r.cluster, r.via, r.loading, float(mean[n]),
+                 float(lo[n]), float(hi[n]), float(without[n]),
+                 float(forecast[n] - without[n]))
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
 def contributions(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     """One row per (question, cluster) pair where the cluster reaches the question.
 
@@ -153,41 +264,17 @@ def contributions(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
         "question", "cluster", "items", "via", "loading", "mean", "lo", "hi",
         "prob_without", "prob_shift", "summary", "source",
     ]  # fmt: skip
-    if "w" not in idata.posterior:
+    table = effects(idata, ws)
+    members = _members(ws)
+    table = table[(table["kind"] == "cluster") & table["cluster"].isin(list(members))]
+    if table.empty:
         return pd.DataFrame(columns=columns)
-    w = _draws(idata, "w")
-    theta = _draws(idata, "theta")
-    qs = list(idata.posterior["theta"].coords["question"].values)
-    cs = list(idata.posterior["w"].coords["cluster"].values)
-    items: dict[str, list] = {}
-    for e in ws.evidence:
-        items.setdefault(e.cluster, []).append(e)
-    rows = []
-    for r in _reaches(ws):
-        i, j = qs.index(r.question), cs.index(r.cluster)
-        contrib = r.loading * w[:, j]
-        without = _sigmoid(theta[:, i] - contrib).mean()
-        lo, hi = _interval(contrib)
-        members = items[r.cluster]
-        rows.append(
-            {
-                "question": r.question,
-                "cluster": r.cluster,
-                "items": ", ".join(e.id for e in members),
-                "via": r.via,
-                "loading": r.loading,
-                "mean": float(contrib.mean()),
-                "lo": lo,
-                "hi": hi,
-                "prob_without": float(without),
-                "prob_shift": float(_sigmoid(theta[:, i]).mean() - without),
-                "summary": members[0].summary,
-                "source": ", ".join(dict.fromkeys(e.source for e in members)),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=columns)
-    if frame.empty:
-        return frame
+    group = [members[c] for c in table["cluster"]]
+    frame = table.assign(
+        items=[", ".join(e.id for e in g) for g in group],
+        summary=[g[0].summary for g in group],
+        source=[", ".join(dict.fromkeys(e.source for e in g)) for g in group],
+    )[columns]
     order = {q.id: n for n, q in enumerate(ws.questions)}
     frame = frame.assign(_q=frame["question"].map(order), _m=-frame["mean"].abs())
     return (
@@ -204,7 +291,8 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
     ``source``, ``grade``, ``credibility``, ``strength``, ``summary``,
     ``mean, lo, hi`` (contribution to log-odds), ``prob_shift`` (forecast
     minus forecast without it), ``prob_without``. Leave-one-out removes the
-    item from its cluster's corroboration (or the whole cluster) draw by draw.
+    item from its cluster's corroboration (or the whole cluster) draw by draw;
+    an item alone in its cluster takes the whole cluster with it.
 
     Removal reuses the draws: exact when nothing is observed (evidence then
     informs nothing else), a first-order answer when resolved questions let
@@ -212,61 +300,46 @@ def explain(idata: az.InferenceData, ws: Workspace, question: str) -> pd.DataFra
     """
     import pandas as pd
 
-    from forecast.model import corroborated, schum_weight
-
     ws.question(question)  # unknown id -> UsageError naming the known ones
     columns = [
         "kind", "id", "cluster", "via", "source", "grade", "credibility", "strength",
         "summary", "mean", "lo", "hi", "prob_shift", "prob_without",
     ]  # fmt: skip
-    reaches = [r for r in _reaches(ws) if r.question == question]
-    if not reaches:
+    table = effects(idata, ws)
+    table = table[table["question"] == question]
+    if table.empty:
         return pd.DataFrame(columns=columns)
-    post = idata.posterior
-    theta = _draws(idata, "theta")[:, list(post["theta"].coords["question"].values).index(question)]
-    forecast = _sigmoid(theta).mean()
-    w, lam, rho_item = _draws(idata, "w"), _draws(idata, "lam"), _draws(idata, "rho_item")
-    cs = list(post["w"].coords["cluster"].values)
-    es = list(post["rho_item"].coords["evidence"].values)
     sources = {s.id: s for s in ws.sources}
-    members: dict[str, list] = {}
-    for e in ws.evidence:
-        members.setdefault(e.cluster, []).append(e)
-
-    def row(kind, ident, item, r, contrib):
-        without = _sigmoid(theta - contrib).mean()
-        lo, hi = _interval(contrib)
-        src = sources.get(item.source) if item else None
-        return {
-            "kind": kind,
-            "id": ident,
-            "cluster": r.cluster,
-            "via": r.via,
-            "source": ", ".join(dict.fromkeys(e.source for e in members[r.cluster]))
-            if item is None
-            else item.source,
-            "grade": "" if src is None else (src.grade or f"{src.reliability:g}"),
-            "credibility": "" if item is None else item.credibility,
-            "strength": members[r.cluster][0].strength,
-            "summary": members[r.cluster][0].summary if item is None else item.summary,
-            "mean": float(contrib.mean()),
-            "lo": lo,
-            "hi": hi,
-            "prob_shift": float(forecast - without),
-            "prob_without": float(without),
-        }
-
+    members = _members(ws)
+    items = {e.id: e for e in ws.evidence}
+    numbers = ("mean", "lo", "hi", "prob_shift", "prob_without")
     rows = []
-    for r in reaches:
-        j = cs.index(r.cluster)
-        group = members[r.cluster]
-        if len(group) > 1:
-            rows.append(row("cluster", r.cluster, None, r, r.loading * w[:, j]))
-        for e in group:
-            others = [es.index(o.id) for o in group if o.id != e.id]
-            rho_without = corroborated(rho_item[:, others], axis=1)  # empty -> 0
-            w_without = schum_weight(rho_without, lam[:, j])
-            rows.append(row("item", e.id, e, r, r.loading * (w[:, j] - w_without)))
+    for r in table.to_dict("records"):
+        group = members.get(r["cluster"])
+        if group is None:
+            continue  # a cluster the files no longer hold
+        if r["kind"] == "cluster" and len(group) == 1:  # the item is the cluster
+            r = {**r, "kind": "item", "id": group[0].id}
+        item = items.get(r["id"]) if r["kind"] == "item" else None
+        if r["kind"] == "item" and item is None:
+            continue
+        src = sources.get(item.source) if item else None
+        rows.append(
+            {
+                "kind": r["kind"],
+                "id": r["id"],
+                "cluster": r["cluster"],
+                "via": r["via"],
+                "source": ", ".join(dict.fromkeys(e.source for e in group))
+                if item is None
+                else item.source,
+                "grade": "" if src is None else (src.grade or f"{src.reliability:g}"),
+                "credibility": "" if item is None else item.credibility,
+                "strength": group[0].strength,
+                "summary": group[0].summary if item is None else item.summary,
+                **{k: float(r[k]) for k in numbers},
+            }
+        )
     frame = pd.DataFrame(rows, columns=columns)
     return frame.reindex(frame["prob_shift"].abs().sort_values(ascending=False).index).reset_index(
         drop=True

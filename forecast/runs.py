@@ -47,10 +47,10 @@ class Run:
 
     @cached_property
     def idata(self) -> az.InferenceData:
-        import arviz as az
+        from forecast import trace
 
         try:
-            return az.from_netcdf(self.path / "trace.nc")
+            return trace.read(self.path / "trace.nc")
         except Exception as exc:  # a damaged trace file: say which, don't crash
             raise RunError(
                 f"{self.path / 'trace.nc'}: cannot read the stored trace ({exc})"
@@ -103,7 +103,12 @@ def _versions() -> dict[str, str]:
 def save_run(
     ws: Workspace, settings: Settings, idata: az.InferenceData, diagnostics: Diagnostics
 ) -> Run:
-    """Store a run atomically and return it."""
+    """Store a run atomically and return it.
+
+    The trace is stored compact (:mod:`forecast.trace`); the returned run
+    holds that compact form, so a run reads the same sampled now or reused.
+    """
+    from forecast import trace
     from forecast.posterior import forecast_table
 
     created = dt.datetime.now(dt.UTC)
@@ -119,6 +124,7 @@ def save_run(
         "input_hash": ws.content_hash(),
         "run_key": key,
         "files": dict(ws.file_hashes),
+        "trace_format": trace.FORMAT,
         "diagnostics": diagnostics.to_dict(),
         "forecasts": [
             {
@@ -128,8 +134,9 @@ def save_run(
             for row in table.to_dict("records")
         ],
     }
-    run = _store(ws, manifest, lambda tmp: idata.to_netcdf(str(tmp / "trace.nc")))
-    run.__dict__["idata"] = idata  # already in memory
+    stored = trace.compact(idata, ws)
+    run = _store(ws, manifest, lambda tmp: trace.write(stored, tmp / "trace.nc"))
+    run.__dict__["idata"] = stored  # already in memory
     return run
 
 
@@ -251,3 +258,114 @@ def previous_run(ws: Workspace, run: Run) -> Run | None:
     """The latest run older than ``run`` (whatever its inputs)."""
     older = [r for r in list_runs(ws) if (r.created, r.run_id) < (run.created, run.run_id)]
     return older[-1] if older else None
+
+
+# --- pruning ---------------------------------------------------------------------------------
+PRUNING = ".pruning"  # suffix of a run folder being deleted (hidden: readers pass it over)
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """What ``prune`` keeps, with why, and what it deletes, with the bytes freed."""
+
+    kept: tuple[tuple[str, str], ...]  # (run id, reason), oldest first
+    deleted: tuple[tuple[str, int], ...]  # (run id, bytes), oldest first
+
+    @property
+    def freed(self) -> int:
+        return sum(n for _, n in self.deleted)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _reported(folder: Path) -> dict[str, str]:
+    """Run id -> the report folder (under ``folder``) whose manifest names it."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    for report in sorted(folder.iterdir()):
+        try:
+            manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("run_id"), str):
+            found.setdefault(manifest["run_id"], str(report))
+    return found
+
+
+def plan_prune(
+    ws: Workspace,
+    *,
+    keep: int = 5,
+    older_than_days: float | None = None,
+    reports: Path | None = None,
+    now: dt.datetime | None = None,
+) -> Pruning:
+    """Which stored runs ``prune`` would delete, and why each other one stays.
+
+    A run stays when it is one of the ``keep`` newest; when it is younger
+    than ``older_than_days`` (if given); when a report folder under
+    ``reports`` (default: the workspace's report folder) was made from it,
+    as the report points at its trace; when it is the run the workspace's
+    files and settings would reuse now; or when it is the latest run the
+    ledger recorded. Every other readable run is deleted.
+    """
+    from forecast import ledger
+
+    runs = list_runs(ws)
+    now = now or dt.datetime.now(dt.UTC)
+    why: dict[str, str] = {}
+    for r in runs[::-1][: max(keep, 0)]:
+        why.setdefault(r.run_id, "the newest" if keep == 1 else f"one of the {keep} newest")
+    current = find_run(ws, run_key(ws, ws.settings))
+    if current is not None:
+        why.setdefault(current.run_id, "the run the workspace's files and settings reuse")
+    reported = _reported(reports if reports is not None else Path(ws.root) / ws.settings.output)
+    for run_id, where in reported.items():
+        why.setdefault(run_id, f"the report {where} points at its trace")
+    if ledger.ledger_path(ws.root).is_file():
+        with ledger.open_ledger(ws.root, create=False) as book:
+            recorded = [r for r in book.runs() if r.get("kind") == "run"]
+        if recorded:
+            latest = max(recorded, key=lambda r: str(r.get("created", "")))["run_id"]
+            why.setdefault(str(latest), "the latest run in the ledger")
+    kept, deleted = [], []
+    for r in runs:
+        if r.run_id not in why and older_than_days is not None:
+            try:
+                made = dt.datetime.fromisoformat(r.created)
+            except ValueError:
+                made = now
+            if made.tzinfo is None:
+                made = made.replace(tzinfo=dt.UTC)
+            if now - made < dt.timedelta(days=older_than_days):
+                why[r.run_id] = f"younger than {older_than_days:g} days"
+        if r.run_id in why:
+            kept.append((r.run_id, why[r.run_id]))
+        else:
+            deleted.append((r.run_id, _size(r.path)))
+    return Pruning(tuple(kept), tuple(deleted))
+
+
+def prune(ws: Workspace, plan: Pruning) -> None:
+    """Delete the runs ``plan`` deletes (call under the workspace lock).
+
+    Each run folder is first renamed to a hidden name, atomically, so a
+    reader never sees half a run, then removed; a removal cut short leaves
+    only a hidden folder, which the next prune removes.
+    """
+    folder = runs_dir(ws)
+    for leftover in folder.glob(f".*{PRUNING}") if folder.is_dir() else ():
+        shutil.rmtree(leftover, ignore_errors=True)
+    for run_id, _ in plan.deleted:
+        path = folder / run_id
+        hidden = folder / f".{run_id}{PRUNING}"
+        try:
+            os.rename(path, hidden)
+        except FileNotFoundError:
+            continue  # gone already
+        except OSError as exc:
+            raise RunError(f"{path}: cannot delete the run: {exc.strerror or exc}") from None
+        shutil.rmtree(hidden, ignore_errors=True)

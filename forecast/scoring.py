@@ -64,6 +64,8 @@ METHOD_NAMES = {
 
 def brier(p: Sequence[float] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.ndarray:
     """Brier score of each forecast ``p`` of a yes (``y`` = 1) or no (0): (p - y)^2."""
+    if np.size(p) == 0:  # nothing to score: scoringrules compiles (seconds) when imported
+        return np.zeros(0)
     import scoringrules as sr
 
     return np.asarray(sr.brier_score(np.asarray(y, float), np.asarray(p, float)), dtype=float)
@@ -71,6 +73,8 @@ def brier(p: Sequence[float] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.
 
 def log_score(p: Sequence[float] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.ndarray:
     """Log score of each forecast: -ln(p) for a yes, -ln(1 - p) for a no."""
+    if np.size(p) == 0:
+        return np.zeros(0)
     import scoringrules as sr
 
     return np.asarray(sr.log_score(np.asarray(y, float), np.asarray(p, float)), dtype=float)

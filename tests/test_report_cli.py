@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 
 runner = CliRunner()
-FILES = ("report.html", "report.md", "posteriors.csv", "contributions.csv", "trace.nc",
-         "manifest.json")  # fmt: skip
+FILES = ("report.html", "report.md", "posteriors.csv", "contributions.csv", "manifest.json")
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +47,12 @@ def test_report_prints_the_table_and_writes_every_file(first):
     for name in FILES:
         assert (folder / name).is_file(), name
     assert list((folder / "plots").glob("waterfall-*.png"))
+    # one copy of the trace: the report points at the stored run's, relative to itself
+    assert not list(folder.rglob("*.nc"))
+    link = json.loads((folder / "manifest.json").read_text())["report"]["trace"]
+    assert (folder / link).resolve() == (
+        ws / ".forecast" / "runs" / _run_id(ws) / "trace.nc"
+    ).resolve()
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "https://" not in page and "http://" not in page
     assert "<script" not in page.lower()

@@ -4,7 +4,7 @@
 # `forecast --help` lists them: the workflow's order.
 # isort: off
 from forecast.cli import (  # noqa: F401
-    workspace_cmds, engine_cmds, report_cmds, track_cmds, batch_cmds,
+    workspace_cmds, engine_cmds, report_cmds, track_cmds, runs_cmds, batch_cmds,
 )
 
 # isort: on

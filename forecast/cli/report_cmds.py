@@ -114,7 +114,7 @@ def report(
     Reuses the stored run when the input files and settings are unchanged,
     else samples a new one. The report folder holds report.html (one
     self-contained page), report.md with its plots, posteriors.csv,
-    contributions.csv, the ArviZ trace (trace.nc) and manifest.json; an
+    contributions.csv and manifest.json (which points at the run's stored trace); an
     existing report folder is never overwritten.
     """
     _quiet_libraries()

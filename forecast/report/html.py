@@ -35,6 +35,7 @@ from forecast.report.tables import (
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 TOP_EVIDENCE = 8  # rows of the per-question evidence table
+OPEN_UP_TO = 12  # questions whose details show open; past that they start folded
 
 
 def _escaped(value: Any) -> Any:
@@ -287,6 +288,15 @@ def _joints(r: Report, figures: Mapping[str, bytes]) -> list[dict[str, Any]]:
     return out
 
 
+def _trace(r: Report) -> str:
+    """The run's trace, as a path from the workspace folder ('' when there is none)."""
+    from forecast.runs import RUNS
+
+    if r.trace_path is None:
+        return ""
+    return (RUNS / r.trace_path.parent.name / r.trace_path.name).as_posix()
+
+
 def _footer(r: Report) -> list[tuple[str, Any, bool]]:
     """(term, value, shown as code) for the run's facts; empty values left out."""
     m = r.manifest
@@ -315,7 +325,23 @@ def render_html(report: Report, figures: Mapping[str, bytes] | None = None) -> s
         if "divergences" in d
         else ""
     )
+    plotted = fig.plotted_questions(r) if r.idata is not None else []
     view = {
+        "open": len(r.questions) <= OPEN_UP_TO,
+        "overview_figure": _figure(
+            figures,
+            fig.OVERVIEW,
+            "Every question's prior and forecast with its 90 % interval",
+            "Every question, highest forecast on top: dot the forecast, bar its 90 % interval, "
+            "ring the team's prior.",
+        ),
+        "plots_note": (
+            f"Plots are drawn for the {len(plotted)} questions that moved most; "
+            f"the chart above the forecast table shows every question."
+            if len(plotted) < len(r.questions) and r.idata is not None
+            else ""
+        ),
+        "trace": _trace(r),
         "nav": [{"anchor": _anchor(q.id), "text": shorten(q.title, 28)} for q in r.questions[:6]],
         "forecasts": forecasts,
         "questions": [_question(r, q, by_id, figures) for q in r.questions],

@@ -197,6 +197,7 @@ def render_markdown(report: Report, figures: Mapping[str, bytes] | None = None) 
         "joints": joints,
         "diagnostics": diagnostics,
         "rank_figure": _figure(figures, fig.DIAGNOSTICS, "Rank plots by chain"),
+        "overview_figure": _figure(figures, fig.OVERVIEW, "Every question's forecast"),
         "track": _track(r, figures),
     }
     return (

@@ -116,7 +116,7 @@ class Report:
     previous_run_id: str | None = None
     drivers: Mapping[str, str] = field(default_factory=dict)  # driver id -> title
     idata: az.InferenceData | None = field(default=None, repr=False, compare=False)
-    trace_path: Path | None = None  # the run's trace.nc, copied into the report folder
+    trace_path: Path | None = None  # the run's stored trace.nc (reports point at it)
     warnings: tuple[str, ...] = ()  # the workspace's warnings, as "path:line: message"
     default_prior: tuple[str, ...] = ()  # questions no analyst states a prior on
     track: TrackRecord | None = field(default=None, repr=False, compare=False)

@@ -62,28 +62,47 @@ def _existing(target: Path) -> Written:
     return Written(target, files, created=False)
 
 
-def _fill(report: Report, tmp: Path, figures: Mapping[str, bytes] | None) -> list[str]:
-    figures = fig.render(report) if figures is None else figures
+def _figures(report: Report) -> dict[str, bytes]:
+    """The report's figures, cached in its run's folder (``figures/``).
+
+    The previous run's cache is read too: a question whose draws did not
+    change keeps its figures without drawing them again.
+    """
+    if report.trace_path is None:
+        return fig.render(report)
+    run = report.trace_path.parent
+    also = [run.parent / report.previous_run_id / "figures"] if report.previous_run_id else []
+    return fig.render(report, cache=run / "figures", also=also)
+
+
+def _trace_link(report: Report, target: Path) -> str | None:
+    """Where the run's trace is, relative to the report folder (absolute if elsewhere)."""
+    if report.trace_path is None:
+        return None
+    trace = report.trace_path.resolve()
+    try:
+        return Path(os.path.relpath(trace, target.resolve())).as_posix()
+    except ValueError:  # another drive
+        return str(trace)
+
+
+def _fill(
+    report: Report, tmp: Path, target: Path, figures: Mapping[str, bytes] | None
+) -> list[str]:
+    figures = _figures(report) if figures is None else figures
     for name, data in figures.items():
         atomic_write_bytes(tmp / name, data)
     atomic_write_text(tmp / "report.html", render_html(report, figures))
     atomic_write_text(tmp / "report.md", render_markdown(report, figures))
     atomic_write_text(tmp / "posteriors.csv", report.forecasts.to_csv(index=False))
     atomic_write_text(tmp / "contributions.csv", report.contributions.to_csv(index=False))
-    if report.trace_path is not None and report.trace_path.exists():
-        part = tmp / ".trace.nc.tmp"
-        shutil.copyfile(report.trace_path, part)
-        os.replace(part, tmp / "trace.nc")
-    elif report.idata is not None:
-        part = tmp / ".trace.nc.tmp"
-        report.idata.to_netcdf(str(part))
-        os.replace(part, tmp / "trace.nc")
     names = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
     manifest = {
         **report.manifest,
         "report": {
             "workspace": report.workspace,
             "previous_run": report.previous_run_id,
+            "trace": _trace_link(report, target),
             "files": {name: _sha256(tmp / name) for name in names},
         },
     }
@@ -97,7 +116,8 @@ def write_report(
     """Write ``report`` into ``folder/<run-id>/``; leave an existing one untouched.
 
     ``figures`` are the PNGs from :func:`forecast.report.figures.render`, drawn
-    here when not given.
+    here when not given (cached in the run's folder). The run's trace is not
+    copied: ``manifest.json``'s ``report.trace`` says where it is stored.
 
     Returns
     -------
@@ -112,7 +132,7 @@ def write_report(
     _clean_stale(folder)
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{report.run_id}.", suffix=".partial"))
     try:
-        names = _fill(report, tmp, figures)
+        names = _fill(report, tmp, target, figures)
         os.chmod(tmp, 0o755)
         try:
             os.rename(tmp, target)  # atomic; fails if another report got there first

@@ -1,0 +1,120 @@
+"""What a stored run keeps of its draws, and how it is written.
+
+A run's draws of per-question, per-driver, per-source and per-analyst
+quantities are kept whole, as float32 (a probability to about 1e-7
+relative, far below anything shown). Quantities with one value per evidence
+item, cluster or analyst statement (``lam``, ``rho_item``, ``rho``, ``w``,
+``coding``, ``stated_z``) are most of a trace's bulk and are read only
+through summaries, so the stored trace keeps, in its ``summary`` group:
+
+- the effects table of :func:`forecast.posterior.effects` (each cluster's and
+  each corroborated item's contribution to each question it reaches, with
+  the leave-one-out forecast computed from the joint draws), which is all
+  ``forecast explain``, the reports and the notebooks read of them;
+- each such variable's mean, standard deviation and 5 % / 95 % quantiles;
+- each question's R-hat and bulk / tail ESS of its probability, from the
+  float64 draws (float32 rounding of a probability within 1e-7 of 0 or 1
+  makes ties that would move them).
+
+The file is netCDF-4 with zlib compression and byte shuffling. A trace
+written before this format (full float64 draws of everything) reads as it
+always did: every reader works from draws when they are there.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from forecast.posterior import (
+    DIAGNOSTICS,
+    EFFECT_COLUMNS,
+    EFFECT_TEXT,
+    INTERVAL,
+    SUMMARY,
+    effects,
+    prob_diagnostics,
+)
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from forecast.workspace import Workspace
+
+FORMAT = 2  # manifest "trace_format"; runs stored before it have none (format 1)
+PER_ITEM = ("evidence", "cluster", "statement")  # dims whose variables are summarised
+STATS = ("mean", "sd", f"q{(1 - INTERVAL) / 2 * 100:02.0f}", f"q{(1 + INTERVAL) / 2 * 100:02.0f}")
+
+
+def _float32(ds):
+    """The dataset with every float64 variable as float32."""
+    return ds.map(lambda v: v.astype("float32") if v.dtype == np.float64 else v)
+
+
+def compact(idata: az.InferenceData, ws: Workspace) -> az.InferenceData:
+    """The form a run is stored in (module docstring); ``idata`` is left as it is.
+
+    ``ws`` is the workspace the draws were made from: it says which clusters
+    reach which questions.
+    """
+    import arviz as az
+    import xarray as xr
+
+    post = idata.posterior
+    per_item = [v for v in post.data_vars if set(post[v].dims) & set(PER_ITEM)]
+    table = effects(idata, ws)
+    summary = xr.Dataset(
+        {
+            f"effect_{c}": ("effect", table[c].to_numpy(dtype=str if c in EFFECT_TEXT else float))
+            for c in EFFECT_COLUMNS
+        }
+    )
+    for name, values in zip(DIAGNOSTICS, prob_diagnostics(idata), strict=True):
+        summary[f"prob_{name}"] = xr.DataArray(
+            values, dims=("question",), coords={"question": post["prob"].coords["question"].values}
+        )
+    for v in per_item:
+        x = post[v]
+        flat = np.asarray(x.values, dtype=float).reshape((-1,) + x.shape[2:])
+        rows = np.ascontiguousarray(flat.reshape(len(flat), -1).T)  # one row per item
+        lo, hi = np.quantile(rows, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
+        stats = np.stack([rows.mean(axis=1), rows.std(axis=1), lo, hi]).reshape((4, *x.shape[2:]))
+        dims = ("stat", *x.dims[2:])
+        summary[v] = xr.DataArray(stats, dims=dims, coords={"stat": list(STATS),
+                                  **{d: x.coords[d].values for d in x.dims[2:]}})  # fmt: skip
+    groups = {g: idata[g] for g in idata.groups() if g != "posterior"}
+    groups["posterior"] = _float32(post.drop_vars(per_item))
+    if "sample_stats" in groups:
+        groups["sample_stats"] = _float32(groups["sample_stats"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "summary" is not an ArviZ group name
+        return az.InferenceData(**groups, **{SUMMARY: summary})
+
+
+def write(idata: az.InferenceData, path: str | Path) -> None:
+    """Write ``idata`` to ``path`` as netCDF-4, numbers compressed (zlib, shuffled)."""
+    mode = "w"
+    for group in idata.groups():
+        data = idata[group]
+        encoding = {
+            name: {"zlib": True, "complevel": 4, "shuffle": True}
+            for name, var in data.variables.items()
+            if var.dtype.kind in "fiub" and var.ndim > 0
+        }
+        data.to_netcdf(path, mode=mode, group=group, engine="h5netcdf", encoding=encoding)
+        mode = "a"
+
+
+def read(path: str | Path) -> az.InferenceData:
+    """A stored trace, old format or new, read into memory."""
+    import arviz as az
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        idata = az.from_netcdf(str(path))
+    for group in idata.groups():  # into memory once: lazy reads decompress again and again
+        idata[group].load()
+    return idata
