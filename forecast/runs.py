@@ -114,7 +114,8 @@ def save_run(
     created = dt.datetime.now(dt.UTC)
     key = run_key(ws, settings)
     base_id = f"{created:%Y%m%dT%H%M%S}-{key[:8]}"
-    table = forecast_table(idata, ws)
+    stored = trace.compact(idata, ws)
+    table = forecast_table(stored, ws)  # from the stored draws, as a reused run reads them
     manifest = {
         "run_id": base_id,
         "created": created.isoformat(timespec="seconds"),
@@ -134,7 +135,6 @@ def save_run(
             for row in table.to_dict("records")
         ],
     }
-    stored = trace.compact(idata, ws)
     run = _store(ws, manifest, lambda tmp: trace.write(stored, tmp / "trace.nc"))
     run.__dict__["idata"] = stored  # already in memory
     return run
