@@ -221,6 +221,11 @@ def model_data(ws: Workspace) -> ModelData:
     )
 
 
+def unstated_targets(d: ModelData) -> np.ndarray:
+    """Indices (into questions + drivers) of the targets nobody stated."""
+    return np.setdiff1d(np.arange(len(d.targets)), d.stmt_target)
+
+
 def build_model(ws: Workspace | ModelData):
     """The PyMC model of a workspace (see the module docstring).
 
@@ -242,7 +247,8 @@ def build_model(ws: Workspace | ModelData):
         "cluster": list(d.clusters),
         "statement": list(range(len(d.stmt_mu))),
         "resolved": [d.questions[i] for i in d.resolved],
-        "unstated": [d.targets[i] for i in np.setdiff1d(np.arange(nq + nd), d.stmt_target)],
+        # a dim may not share a variable's name: the variable is ``unstated``
+        "unstated_target": [d.targets[i] for i in unstated_targets(d)],
     }
     with pm.Model(coords=coords) as model:
         # --- prior log-odds of questions and drivers --------------------------
@@ -353,9 +359,9 @@ def _pooled_priors(d: ModelData, nq: int, nd: int):
     if np.any(d.stmt_sigma > 0):
         eps = pm.Normal("stated_z", 0.0, 1.0, dims="statement")
         spread = pt.inc_subtensor(spread[t], slope[a] * d.stmt_sigma * eps * weight)
-    unstated = np.setdiff1d(np.arange(nt), t)
+    unstated = unstated_targets(d)
     if len(unstated):
-        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated")
+        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated_target")
         pooled = pt.set_subtensor(pooled[unstated], 0.0)
         spread = pt.set_subtensor(spread[unstated], free)
     prior = pooled + spread
