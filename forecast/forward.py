@@ -86,51 +86,54 @@ def _direct_sd(d: ModelData) -> np.ndarray:
     return np.concatenate([np.sqrt(own_var), d.prior_sigma[nq:]])
 
 
+def prior_draws(
+    d: ModelData, name: str, keys: list[str], rng: np.random.Generator, n: int
+) -> np.ndarray:
+    """``n`` prior draws of ``name`` for the entities ``keys``: shape ``(n, len(keys))``."""
+    P = POOL_PRIORS
+    size = (n, len(keys))
+    if name in ("offset_mean", "log_slope_mean"):
+        return rng.normal(0.0, P[f"{name}_sd"], size)
+    if name in ("offset_spread", "log_slope_spread"):
+        return np.abs(rng.normal(0.0, P[f"{name}_sd"], size))
+    if name in ("offset_z", "log_slope_z", "stated_z"):
+        return rng.standard_normal(size)
+    if name == "free_prior":
+        t_index = {t: i for i, t in enumerate(d.targets)}
+        t = np.array([t_index[k] for k in keys], dtype=int)
+        if d.pooling == "direct":
+            return rng.normal(d.prior_mu[t], _direct_sd(d)[t], size)
+        return rng.normal(0.0, DEFAULT_PRIOR_SD, size)
+    if name == "reliability":
+        graded = [s for s, g in zip(d.sources, d.graded, strict=True) if g]
+        i = np.array([graded.index(k) for k in keys], dtype=int)
+        return rng.beta(d.beta_a[i], d.beta_b[i], size)
+    if name == "coding":
+        return rng.normal(-(d.coding_sd**2) / 2, d.coding_sd, size)
+    raise KeyError(name)
+
+
 def free_draws(
     d: ModelData, seed: int, shape: tuple[int, int], given: Mapping[Key, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
     """Draws of every free variable, shape ``shape + (entities,)`` (team ones: ``shape``).
 
     ``given`` maps ``(variable, id)`` to draws of shape ``shape`` that are used
-    as they are (the NUTS part); every other entity is drawn from its prior.
+    as they are (the NUTS part); every other entity is drawn from its prior,
+    from its own stream.
     """
     given = given or {}
     n = shape[0] * shape[1]
-    t_index = {t: i for i, t in enumerate(d.targets)}
-    if d.pooling == "direct":
-        prior_sd = _direct_sd(d)
-    graded = {s: i for i, s in enumerate(s for s, g in zip(d.sources, d.graded, strict=True) if g)}
-    P = POOL_PRIORS
-
-    def draw(name: str, key: str, rng: np.random.Generator) -> np.ndarray:
-        if name in ("offset_mean", "log_slope_mean"):
-            return rng.normal(0.0, P[f"{name}_sd"], n)
-        if name in ("offset_spread", "log_slope_spread"):
-            return np.abs(rng.normal(0.0, P[f"{name}_sd"], n))
-        if name in ("offset_z", "log_slope_z", "stated_z"):
-            return rng.standard_normal(n)
-        if name == "free_prior":
-            t = t_index[key]
-            if d.pooling == "direct":
-                return rng.normal(d.prior_mu[t], prior_sd[t], n)
-            return rng.normal(0.0, DEFAULT_PRIOR_SD, n)
-        if name == "reliability":
-            i = graded[key]
-            return rng.beta(d.beta_a[i], d.beta_b[i], n)
-        if name == "coding":
-            return rng.normal(-(d.coding_sd**2) / 2, d.coding_sd, n)
-        raise KeyError(name)
-
     out: dict[str, np.ndarray] = {}
     for name, keys in free_entities(d).items():
-        values = np.empty((len(keys), n))
+        values = np.empty((n, len(keys)))
         for j, key in enumerate(keys):
             got = given.get((name, key))
             if got is not None:
-                values[j] = np.asarray(got, dtype=float).reshape(n)
+                values[:, j] = np.asarray(got, dtype=float).reshape(n)
             else:
-                values[j] = draw(name, key, _stream(seed, name, key))
-        values = values.T.reshape(shape + (len(keys),))
+                values[:, j] = prior_draws(d, name, [key], _stream(seed, name, key), n)[:, 0]
+        values = values.reshape(shape + (len(keys),))
         out[name] = values[..., 0] if name in TEAM else values
     return out
 
@@ -164,7 +167,9 @@ def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np
     if pooled(d):
         for name in TEAM + ("offset_z", "log_slope_z"):
             out[name] = free[name]
-        offset = free["offset_mean"][..., None] + free["offset_spread"][..., None] * free["offset_z"]
+        offset = (
+            free["offset_mean"][..., None] + free["offset_spread"][..., None] * free["offset_z"]
+        )
         log_slope = (
             free["log_slope_mean"][..., None]
             + free["log_slope_spread"][..., None] * free["log_slope_z"]
@@ -207,8 +212,10 @@ def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np
         else:
             lam = np.broadcast_to(d.cluster_log_lr, shape + (len(d.clusters),)).copy()
         rho_item = reliability[..., d.item_source] * d.item_k
-        keep = np.concatenate([1.0 - rho_item, np.ones(shape + (1,))], axis=-1)
-        rho = 1.0 - np.prod(keep[..., d.cluster_items], axis=-1)
+        # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
+        # (cluster x widest cluster) array, which a large cluster would make huge
+        with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
+            rho = -np.expm1(_scatter_sum(np.log1p(-rho_item), d.item_cluster, len(d.clusters)))
         w = np.log1p(rho * np.expm1(lam))
         out["lam"], out["rho_item"], out["rho"], out["w"] = lam, rho_item, rho, w
         pushed = _scatter_sum(w, d.cluster_target, nt)

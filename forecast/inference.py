@@ -191,7 +191,9 @@ def _nuts(sub, settings: Settings, progress: Progress | None):
         done[0] += 1
         if progress and (done[0] % 50 == 0 or done[0] == total):
             phase = "warming up" if draw.tuning else "sampling"
-            progress(done[0], total, f"NUTS on the resolved part, {settings.chains} chains: {phase}")
+            progress(
+                done[0], total, f"NUTS on the resolved part, {settings.chains} chains: {phase}"
+            )
 
     if progress:
         progress(0, total, "compiling the model of the resolved part")
@@ -214,9 +216,7 @@ def _nuts(sub, settings: Settings, progress: Progress | None):
         )
     trace = {n: np.asarray(idata.posterior[n].values) for n in names}
     stats = {
-        n: np.asarray(idata.sample_stats[n].values)
-        for n in NUTS_STATS
-        if n in idata.sample_stats
+        n: np.asarray(idata.sample_stats[n].values) for n in NUTS_STATS if n in idata.sample_stats
     }
     return trace, stats
 

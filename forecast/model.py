@@ -117,7 +117,8 @@ def model_data(ws: Workspace) -> ModelData:
 
     stmts = [s for s in ws.statements if s.target in t_index]
     fits = [fit(s, ws.codebook) for s in stmts]
-    stmt_analyst = np.array([analysts.index(s.analyst) for s in stmts], dtype=int)
+    a_index = {a: i for i, a in enumerate(analysts)}
+    stmt_analyst = np.array([a_index[s.analyst] for s in stmts], dtype=int)
     stmt_target = np.array([t_index[s.target] for s in stmts], dtype=int)
     stmt_mu = np.array([f.mu for f in fits], dtype=float)
     stmt_sigma = np.array([f.sigma for f in fits], dtype=float)
@@ -161,6 +162,7 @@ def model_data(ws: Workspace) -> ModelData:
             loadings[i, drivers.index(d)] = b
 
     sources = tuple(s.id for s in ws.sources)
+    s_index = {s: i for i, s in enumerate(sources)}
     graded = np.array([s.grade is not None for s in ws.sources], dtype=bool)
     beta_a = np.array(
         [ws.codebook.grades[s.grade][0] + s.verified for s in ws.sources if s.grade is not None]
@@ -173,13 +175,14 @@ def model_data(ws: Workspace) -> ModelData:
     )
 
     evidence = tuple(e.id for e in ws.evidence)
-    clusters: list[str] = []
+    c_index: dict[str, int] = {}
     for e in ws.evidence:
-        if e.cluster not in clusters:
-            clusters.append(e.cluster)
-    c_index = {c: i for i, c in enumerate(clusters)}
+        c_index.setdefault(e.cluster, len(c_index))
+    clusters = list(c_index)
     item_cluster = np.array([c_index[e.cluster] for e in ws.evidence], dtype=int)
-    members = [[i for i, c in enumerate(item_cluster) if c == j] for j in range(len(clusters))]
+    members: list[list[int]] = [[] for _ in clusters]
+    for i, c in enumerate(item_cluster):
+        members[c].append(i)
     width = max((len(m) for m in members), default=1)
     cluster_items = np.full((len(clusters), width), len(evidence), dtype=int)
     for j, m in enumerate(members):
@@ -207,12 +210,12 @@ def model_data(ws: Workspace) -> ModelData:
         beta_a=beta_a,
         beta_b=beta_b,
         fixed_reliability=fixed,
-        item_source=np.array([sources.index(e.source) for e in ws.evidence], dtype=int),
+        item_source=np.array([s_index[e.source] for e in ws.evidence], dtype=int),
         item_k=np.array([ws.codebook.credibility[e.credibility] for e in ws.evidence]),
         item_cluster=item_cluster,
         cluster_items=cluster_items,
         cluster_log_lr=np.array([np.log(e.ratio) for e in first], dtype=float),
-        cluster_target=np.array([targets.index(e.bears_on) for e in first], dtype=int),
+        cluster_target=np.array([t_index[e.bears_on] for e in first], dtype=int),
         coding_sd=float(ws.settings.coding_sd),
         resolved=np.array(resolved, dtype=int),
         outcomes=np.array(
