@@ -73,6 +73,7 @@ def sample(
     settings: Settings | None = None,
     progress: Progress | None = None,
     cache_dir: Path | None = None,
+    store: bool = True,
 ) -> tuple[az.InferenceData, Diagnostics]:
     """Draw from the posterior of the model of ``ws``.
 
@@ -81,7 +82,8 @@ def sample(
     NumPy, given those draws (``forecast.forward``). With ``cache_dir``, the
     NUTS draws are stored there under the content hash of that part and
     reused, so a change elsewhere (evidence on an open question) samples
-    nothing. Same workspace, same settings (seed included) -> identical draws.
+    nothing; ``store=False`` reads the cache but writes nothing. Same
+    workspace, same settings (seed included) -> identical draws.
     """
     from dataclasses import replace
 
@@ -98,7 +100,7 @@ def sample(
     stats: dict = {}
     given: dict = {}
     if sub is not None:
-        trace, stats = _connected_draws(sub, settings, progress, cache_dir)
+        trace, stats = _connected_draws(sub, settings, progress, cache_dir, store)
         given = given_from_trace(sub, trace)
         method = "nuts"
     else:
@@ -152,7 +154,9 @@ def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> az
 NUTS_STATS = ("diverging", "n_steps", "tree_depth")
 
 
-def _connected_draws(sub, settings: Settings, progress: Progress | None, cache_dir: Path | None):
+def _connected_draws(
+    sub, settings: Settings, progress: Progress | None, cache_dir: Path | None, store: bool
+):
     """NUTS draws of the connected part: ``(free variables, sample stats)``, cached."""
     from forecast import nuts_cache
     from forecast.partition import content_key
@@ -168,7 +172,7 @@ def _connected_draws(sub, settings: Settings, progress: Progress | None, cache_d
                 progress(1, 1, "NUTS draws of the resolved part reused (unchanged)")
             return found
     trace, stats = _nuts(sub, settings, progress)
-    if cache_dir is not None:
+    if cache_dir is not None and store:
         nuts_cache.store(cache_dir, key, trace, stats)
     return trace, stats
 
