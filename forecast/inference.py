@@ -110,9 +110,23 @@ def sample(
     values = deterministics(data, free_draws(data, settings.seed, shape, given))
     nuts_vars = _full_names(data, {name for name, _ in given})
     idata = _inference_data(data, values, stats, nuts_vars)
+    idata.posterior.attrs["nuts_clusters"] = ",".join(_clusters_on_nuts(data, given))
     if progress and sub is None:
         progress(1, 1, "drawn")
     return idata, diagnose(idata, method)
+
+
+def _clusters_on_nuts(data, given: dict) -> list[str]:
+    """Clusters whose weight depends on a NUTS draw (its coding error or a source's reliability).
+
+    Every other cluster's weight is a function of independent exact draws,
+    with no convergence to check.
+    """
+    sources = {data.sources.index(key) for name, key in given if name == "reliability"}
+    on_nuts = {key for name, key in given if name == "coding"}
+    on_nuts |= {data.clusters[c] for e, c in enumerate(data.item_cluster)
+                if data.item_source[e] in sources}  # fmt: skip
+    return [c for c in data.clusters if c in on_nuts]
 
 
 def _full_names(data, entities: set[str]) -> list[str]:
@@ -234,7 +248,14 @@ def diagnose(idata: az.InferenceData, method: str) -> Diagnostics:
     post = idata.posterior
     # the reported quantities, and the free variables NUTS sampled
     sampled = [n for n in str(post.attrs.get("nuts_vars", "")).split(",") if n]
-    names = [n for n in (*REPORTED, *sampled) if n in post and post[n].size]
+    names = [n for n in (*REPORTED, *sampled) if n in post]
+    post = post[names]
+    if "nuts_clusters" in idata.posterior.attrs and "cluster" in post.dims:
+        # a cluster whose weight involves no NUTS draw is exact and independent:
+        # nothing to converge, and at scale most of the cost of these checks
+        keep = [c for c in str(idata.posterior.attrs["nuts_clusters"]).split(",") if c]
+        post = post.sel(cluster=keep)
+    names = [n for n in names if post[n].size]
     # a constant (fixed ratio, reliability 1) has no spread to diagnose
     varying = [n for n in names if float(post[n].std()) > 0]
     problems: list[str] = []

@@ -104,6 +104,9 @@ def test_evidence_on_an_open_question_reuses_the_nuts_draws(tmp_path, monkeypatc
     ws = summit(resolved=True, draws=100, tune=100, chains=2)
     first, diag = sample(ws, cache_dir=tmp_path)
     assert diag.method == "nuts" and len(list(tmp_path.glob("*.npz"))) == 1
+    # weights checked for convergence: those with a NUTS-sampled coding error (E2, E3,
+    # E6) or an item from the NUTS-sampled graded source g (E1, E2, E4 through E4, E6)
+    assert first.posterior.attrs["nuts_clusters"] == "E1,E2,E3,E4,E6"
 
     def no_nuts(*args, **kwargs):
         raise AssertionError("NUTS ran again")
