@@ -110,10 +110,9 @@ def sample(
     values = deterministics(data, free_draws(data, settings.seed, shape, given))
     nuts_vars = _full_names(data, {name for name, _ in given})
     idata = _inference_data(data, values, stats, nuts_vars)
-    idata.posterior.attrs["nuts_clusters"] = ",".join(_clusters_on_nuts(data, given))
     if progress and sub is None:
         progress(1, 1, "drawn")
-    return idata, diagnose(idata, method)
+    return idata, diagnose(idata, method, clusters=_clusters_on_nuts(data, given))
 
 
 def _clusters_on_nuts(data, given: dict) -> list[str]:
@@ -239,8 +238,15 @@ def _nuts(sub, settings: Settings, progress: Progress | None):
     return trace, stats
 
 
-def diagnose(idata: az.InferenceData, method: str) -> Diagnostics:
-    """R-hat, bulk and tail ESS of every reported quantity; divergences."""
+def diagnose(
+    idata: az.InferenceData, method: str, clusters: list[str] | None = None
+) -> Diagnostics:
+    """R-hat, bulk and tail ESS of every reported quantity; divergences.
+
+    ``clusters``: the clusters whose weights to check (default: all). A
+    cluster whose weight involves no NUTS draw is exact and independent:
+    nothing to converge, and at scale most of the cost of these checks.
+    """
     import warnings
 
     import arviz as az
@@ -250,11 +256,8 @@ def diagnose(idata: az.InferenceData, method: str) -> Diagnostics:
     sampled = [n for n in str(post.attrs.get("nuts_vars", "")).split(",") if n]
     names = [n for n in (*REPORTED, *sampled) if n in post]
     post = post[names]
-    if "nuts_clusters" in idata.posterior.attrs and "cluster" in post.dims:
-        # a cluster whose weight involves no NUTS draw is exact and independent:
-        # nothing to converge, and at scale most of the cost of these checks
-        keep = [c for c in str(idata.posterior.attrs["nuts_clusters"]).split(",") if c]
-        post = post.sel(cluster=keep)
+    if clusters is not None and "cluster" in post.dims:
+        post = post.sel(cluster=list(clusters))
     names = [n for n in names if post[n].size]
     # a constant (fixed ratio, reliability 1) has no spread to diagnose
     varying = [n for n in names if float(post[n].std()) > 0]
