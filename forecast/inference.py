@@ -1,9 +1,9 @@
 """Sampling, diagnostics, seeds and reuse of stored runs.
 
-NUTS where the model has observed data (analyst statements under
-hierarchical pooling, resolved questions); exact forward draws where it has
-none. Every run is judged by R-hat, bulk/tail ESS and divergences of the
-quantities it reports.
+NUTS on the part of the model the resolved questions inform, exact forward
+draws (NumPy) for the rest; the NUTS draws are cached by the content of that
+part. Every run is judged by R-hat, bulk/tail ESS and divergences of the
+quantities it reports and of the variables NUTS sampled.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from forecast.errors import RunError
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from forecast.workspace import Settings, Workspace
 
 RHAT_MAX = 1.01
+NUTS_CACHE = Path(".forecast") / "nuts"  # NUTS draws of the resolved part, by content hash
 ESS_MIN = 400
 # Quantities a report shows; each must pass the checks.
 REPORTED = ("prob", "prob_prior", "w", "z")
@@ -69,98 +73,200 @@ def sample(
     settings: Settings | None = None,
     progress: Progress | None = None,
     cores: int | None = None,
+    cache_dir: Path | None = None,
+    store: bool = True,
 ) -> tuple[az.InferenceData, Diagnostics]:
-    """Build the model for ``ws`` and draw from its posterior.
+    """Draw from the posterior of the model of ``ws``.
 
-    Same workspace, same settings (seed included) -> identical draws, whatever
-    ``cores`` is: the chains run in that many processes (default: one per
+    NUTS samples only the part the resolved questions inform
+    (``forecast.partition``); everything else is drawn forward, exactly, in
+    NumPy, given those draws (``forecast.forward``). With ``cache_dir``, the
+    NUTS draws are stored there under the content hash of that part and
+    reused, so a change elsewhere (evidence on an open question) samples
+    nothing; ``store=False`` reads the cache but writes nothing. Same
+    workspace, same settings (seed included) -> identical draws, whatever
+    ``cores`` is: NUTS chains run in that many processes (default: one per
     chain, up to the machine's cores), each seeded alike.
     """
+    from dataclasses import replace
+
+    from forecast.forward import deterministics, free_draws
+    from forecast.model import model_data
+    from forecast.partition import connected_data, given_from_trace
+
+    settings = settings or ws.settings
+    if settings != ws.settings:
+        ws = replace(ws, settings=settings)
+    data = model_data(ws)
+    sub = connected_data(data)
+    shape = (settings.chains, settings.draws)
+    stats: dict = {}
+    given: dict = {}
+    if sub is not None:
+        trace, stats = _connected_draws(sub, settings, progress, cache_dir, store, cores)
+        given = given_from_trace(sub, trace)
+        method = "nuts"
+    else:
+        if progress:
+            progress(0, 1, "drawing forward (nothing resolved: exact draws)")
+        method = "forward"
+    values = deterministics(data, free_draws(data, settings.seed, shape, given))
+    nuts_vars = _full_names(data, {name for name, _ in given})
+    idata = _inference_data(data, values, stats, nuts_vars)
+    if progress and sub is None:
+        progress(1, 1, "drawn")
+    return idata, diagnose(idata, method, clusters=_clusters_on_nuts(data, given))
+
+
+def _clusters_on_nuts(data, given: dict) -> list[str]:
+    """Clusters whose weight depends on a NUTS draw (its coding error or a source's reliability).
+
+    Every other cluster's weight is a function of independent exact draws,
+    with no convergence to check.
+    """
+    sources = {data.sources.index(key) for name, key in given if name == "reliability"}
+    on_nuts = {key for name, key in given if name == "coding"}
+    on_nuts |= {data.clusters[c] for e, c in enumerate(data.item_cluster)
+                if data.item_source[e] in sources}  # fmt: skip
+    return [c for c in data.clusters if c in on_nuts]
+
+
+def _full_names(data, entities: set[str]) -> list[str]:
+    """Names, in the trace of ``data``'s model, of the free variables in ``entities``."""
+    from forecast.partition import model_names
+
+    names = model_names(data)
+    return sorted({n for e in entities if e in names for n in names[e].split("+")})
+
+
+def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> az.InferenceData:
+    import arviz as az
+    import xarray as xr
+
+    from forecast.forward import dims
+
+    entity = dims(data)
+    chains, draws = values["prob"].shape[:2]
+    base = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    variables = {}
+    for name, value in values.items():
+        if name in entity:
+            dim, coords = entity[name]
+            variables[name] = xr.DataArray(
+                value, dims=("chain", "draw", dim), coords={**base, dim: coords}
+            )
+        else:
+            variables[name] = xr.DataArray(value, dims=("chain", "draw"), coords=base)
+    posterior = xr.Dataset(variables)
+    posterior.attrs["nuts_vars"] = ",".join(nuts_vars)
+    groups = {"posterior": posterior}
+    if stats:
+        groups["sample_stats"] = xr.Dataset(
+            {k: xr.DataArray(v, dims=("chain", "draw"), coords=base) for k, v in stats.items()}
+        )
+    return az.InferenceData(**groups)
+
+
+NUTS_STATS = ("diverging", "n_steps", "tree_depth")
+
+
+def _connected_draws(
+    sub,
+    settings: Settings,
+    progress: Progress | None,
+    cache_dir: Path | None,
+    store: bool,
+    cores: int | None = None,
+):
+    """NUTS draws of the connected part: ``(free variables, sample stats)``, cached."""
+    from forecast import nuts_cache
+    from forecast.partition import content_key
+
+    sampler = {
+        k: getattr(settings, k) for k in ("seed", "draws", "tune", "chains", "target_accept")
+    }
+    key = content_key(sub, sampler, nuts_cache.engine_version())
+    if cache_dir is not None:
+        found = nuts_cache.load(cache_dir, key)
+        if found is not None:
+            if progress:
+                progress(1, 1, "NUTS draws of the resolved part reused (unchanged)")
+            return found
+    trace, stats = _nuts(sub, settings, progress, cores)
+    if cache_dir is not None and store:
+        nuts_cache.store(cache_dir, key, trace, stats)
+    return trace, stats
+
+
+def _nuts(sub, settings: Settings, progress: Progress | None, cores: int | None = None):
     import warnings
 
     import pymc as pm
 
     from forecast.children import sampler_context
-    from forecast.model import build_model, model_data
+    from forecast.model import build_model
+    from forecast.partition import nuts_var_names
 
-    settings = settings or ws.settings
-    if settings != ws.settings:
-        from dataclasses import replace
-
-        ws = replace(ws, settings=settings)
     _quiet_pymc()
-    data = model_data(ws)
-    model = build_model(data)
-    if data.observed:
-        total = settings.chains * (settings.tune + settings.draws)
-        done = [0]
+    model = build_model(sub)
+    total = settings.chains * (settings.tune + settings.draws)
+    done = [0]
 
-        def callback(trace, draw):  # called in this process for every draw of every chain
-            done[0] += 1
-            if progress and (done[0] % 50 == 0 or done[0] == total):
-                phase = "warming up" if draw.tuning else "sampling"
-                progress(done[0], total, f"NUTS, {settings.chains} chains: {phase}")
-
-        if progress:
-            progress(0, total, "compiling the model")
-        with model, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = pm.sample(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=cores or min(settings.chains, os.cpu_count() or 1),
-                random_seed=settings.seed,
-                target_accept=settings.target_accept,
-                progressbar=False,
-                compute_convergence_checks=False,
-                callback=callback if progress else None,
-                idata_kwargs={"log_likelihood": False},
-                mp_ctx=sampler_context(),  # chains exit if this process is killed
+    def callback(trace, draw):  # called in this process for every draw of every chain
+        done[0] += 1
+        if progress and (done[0] % 50 == 0 or done[0] == total):
+            phase = "warming up" if draw.tuning else "sampling"
+            progress(
+                done[0], total, f"NUTS on the resolved part, {settings.chains} chains: {phase}"
             )
-        method = "nuts"
-    else:
-        if progress:
-            progress(0, 1, "drawing forward (nothing observed: exact draws)")
-        idata = _forward(model, settings)
-        if progress:
-            progress(1, 1, "drawn")
-        method = "forward"
-    return idata, diagnose(idata, method)
+
+    if progress:
+        progress(0, total, "compiling the model of the resolved part")
+    names = nuts_var_names(sub)
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=cores or min(settings.chains, os.cpu_count() or 1),
+            random_seed=settings.seed,
+            target_accept=settings.target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+            callback=callback if progress else None,
+            var_names=names,
+            idata_kwargs={"log_likelihood": False},
+            mp_ctx=sampler_context(),  # chains exit if this process is killed
+        )
+    trace = {n: np.asarray(idata.posterior[n].values) for n in names}
+    stats = {
+        n: np.asarray(idata.sample_stats[n].values) for n in NUTS_STATS if n in idata.sample_stats
+    }
+    return trace, stats
 
 
-def _forward(model, settings: Settings) -> az.InferenceData:
-    """Exact independent draws when nothing is observed, shaped as chains."""
-    import arviz as az
-    import pymc as pm
-    import xarray as xr
+def diagnose(
+    idata: az.InferenceData, method: str, clusters: list[str] | None = None
+) -> Diagnostics:
+    """R-hat, bulk and tail ESS of every reported quantity; divergences.
 
-    names = [v.name for v in model.free_RVs + model.deterministics]
-    n = settings.chains * settings.draws
-    with model:
-        prior = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=settings.seed)
-    ds = prior.prior.isel(chain=0, drop=True)
-    chained = {}
-    for name, var in ds.data_vars.items():
-        values = var.values.reshape((settings.chains, settings.draws) + var.shape[1:])
-        chained[name] = xr.DataArray(values, dims=("chain", "draw") + var.dims[1:])
-    posterior = xr.Dataset(chained)
-    coords = {k: v for k, v in ds.coords.items() if k != "draw"}
-    coords |= {"chain": range(settings.chains), "draw": range(settings.draws)}
-    posterior = posterior.assign_coords(coords)
-    posterior.attrs = dict(ds.attrs)
-    return az.InferenceData(posterior=posterior)
-
-
-def diagnose(idata: az.InferenceData, method: str) -> Diagnostics:
-    """R-hat, bulk and tail ESS of every reported quantity; divergences."""
+    ``clusters``: the clusters whose weights to check (default: all). A
+    cluster whose weight involves no NUTS draw is exact and independent:
+    nothing to converge, and at scale most of the cost of these checks.
+    """
     import warnings
 
     import arviz as az
-    import numpy as np
 
     post = idata.posterior
-    names = [n for n in REPORTED if n in post and post[n].size]
+    # the reported quantities, and the free variables NUTS sampled
+    sampled = [n for n in str(post.attrs.get("nuts_vars", "")).split(",") if n]
+    names = [n for n in (*REPORTED, *sampled) if n in post]
+    post = post[names]
+    if clusters is not None and "cluster" in post.dims:
+        post = post.sel(cluster=list(clusters))
+    names = [n for n in names if post[n].size]
     # a constant (fixed ratio, reliability 1) has no spread to diagnose
     varying = [n for n in names if float(post[n].std()) > 0]
     problems: list[str] = []
@@ -261,6 +367,8 @@ def ensure_run(
                 f"stored run {', '.join(damaged)} is damaged (unreadable manifest or missing "
                 "trace.nc); sampling it anew"
             )
-    idata, diagnostics = sample(ws, settings, progress, cores)
+    idata, diagnostics = sample(
+        ws, settings, progress, cores, cache_dir=Path(ws.root) / NUTS_CACHE
+    )
     run = runs.save_run(ws, settings, idata, diagnostics)
     return recorded(run, note)

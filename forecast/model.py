@@ -126,7 +126,8 @@ def model_data(ws: Workspace) -> ModelData:
 
     stmts = [s for s in ws.statements if s.target in t_index]
     fits = [fit(s, ws.codebook) for s in stmts]
-    stmt_analyst = np.array([analysts.index(s.analyst) for s in stmts], dtype=int)
+    a_index = {a: i for i, a in enumerate(analysts)}
+    stmt_analyst = np.array([a_index[s.analyst] for s in stmts], dtype=int)
     stmt_target = np.array([t_index[s.target] for s in stmts], dtype=int)
     stmt_mu = np.array([f.mu for f in fits], dtype=float)
     stmt_sigma = np.array([f.sigma for f in fits], dtype=float)
@@ -170,6 +171,7 @@ def model_data(ws: Workspace) -> ModelData:
             loadings[i, drivers.index(d)] = b
 
     sources = tuple(s.id for s in ws.sources)
+    s_index = {s: i for i, s in enumerate(sources)}
     graded = np.array([s.grade is not None for s in ws.sources], dtype=bool)
     beta_a = np.array(
         [ws.codebook.grades[s.grade][0] + s.verified for s in ws.sources if s.grade is not None]
@@ -182,13 +184,14 @@ def model_data(ws: Workspace) -> ModelData:
     )
 
     evidence = tuple(e.id for e in ws.evidence)
-    clusters: list[str] = []
+    c_index: dict[str, int] = {}
     for e in ws.evidence:
-        if e.cluster not in clusters:
-            clusters.append(e.cluster)
-    c_index = {c: i for i, c in enumerate(clusters)}
+        c_index.setdefault(e.cluster, len(c_index))
+    clusters = list(c_index)
     item_cluster = np.array([c_index[e.cluster] for e in ws.evidence], dtype=int)
-    members = [[i for i, c in enumerate(item_cluster) if c == j] for j in range(len(clusters))]
+    members: list[list[int]] = [[] for _ in clusters]
+    for i, c in enumerate(item_cluster):
+        members[c].append(i)
     width = max((len(m) for m in members), default=1)
     cluster_items = np.full((len(clusters), width), len(evidence), dtype=int)
     for j, m in enumerate(members):
@@ -216,18 +219,23 @@ def model_data(ws: Workspace) -> ModelData:
         beta_a=beta_a,
         beta_b=beta_b,
         fixed_reliability=fixed,
-        item_source=np.array([sources.index(e.source) for e in ws.evidence], dtype=int),
+        item_source=np.array([s_index[e.source] for e in ws.evidence], dtype=int),
         item_k=np.array([ws.codebook.credibility[e.credibility] for e in ws.evidence]),
         item_cluster=item_cluster,
         cluster_items=cluster_items,
         cluster_log_lr=np.array([np.log(e.ratio) for e in first], dtype=float),
-        cluster_target=np.array([targets.index(e.bears_on) for e in first], dtype=int),
+        cluster_target=np.array([t_index[e.bears_on] for e in first], dtype=int),
         coding_sd=float(ws.settings.coding_sd),
         resolved=np.array(resolved, dtype=int),
         outcomes=np.array(
             [1 if ws.questions[i].resolution.outcome == "yes" else 0 for i in resolved], dtype=int
         ),
     )
+
+
+def unstated_targets(d: ModelData) -> np.ndarray:
+    """Indices (into questions + drivers) of the targets nobody stated."""
+    return np.setdiff1d(np.arange(len(d.targets)), d.stmt_target)
 
 
 def build_model(ws: Workspace | ModelData):
@@ -251,7 +259,8 @@ def build_model(ws: Workspace | ModelData):
         "cluster": list(d.clusters),
         "statement": list(range(len(d.stmt_mu))),
         "resolved": [d.questions[i] for i in d.resolved],
-        "unstated": [d.targets[i] for i in np.setdiff1d(np.arange(nq + nd), d.stmt_target)],
+        # a dim may not share a variable's name: the variable is ``unstated``
+        "unstated_target": [d.targets[i] for i in unstated_targets(d)],
     }
     with pm.Model(coords=coords) as model:
         # --- prior log-odds of questions and drivers --------------------------
@@ -366,9 +375,9 @@ def _pooled_priors(d: ModelData, nq: int, nd: int):
     if np.any(d.stmt_sigma > 0):
         eps = pm.Normal("stated_z", 0.0, 1.0, dims="statement")
         spread = pt.inc_subtensor(spread[t], factor * slope[a] * d.stmt_sigma * eps * weight)
-    unstated = np.setdiff1d(np.arange(nt), t)
+    unstated = unstated_targets(d)
     if len(unstated):
-        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated")
+        free = pm.Normal("unstated", 0.0, DEFAULT_PRIOR_SD, dims="unstated_target")
         pooled = pt.set_subtensor(pooled[unstated], 0.0)
         spread = pt.set_subtensor(spread[unstated], free)
     prior = pooled + spread

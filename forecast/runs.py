@@ -85,17 +85,18 @@ def run_key(ws: Workspace, settings: Settings) -> str:
 
 
 def _versions() -> dict[str, str]:
-    import arviz
-    import numpy
-    import pymc
-    import pytensor
+    # read from the installed metadata: importing PyMC to ask would cost seconds
+    from importlib import metadata
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "?"
 
     return {
         "forecast": __version__,
-        "pymc": pymc.__version__,
-        "pytensor": pytensor.__version__,
-        "arviz": arviz.__version__,
-        "numpy": numpy.__version__,
+        **{name: version(name) for name in ("pymc", "pytensor", "arviz", "numpy")},
         "python": platform.python_version(),
     }
 

@@ -264,7 +264,7 @@ def whatif(
     credibility 1 unless given), so a ratio L multiplies the odds by L,
     blurred only by the coding uncertainty set in forecast.toml.
     """
-    from forecast.inference import sample
+    from forecast.inference import NUTS_CACHE, sample
     from forecast.posterior import forecast_table
     from forecast.runs import find_run, run_key
     from forecast.workspace import SOURCES_FILE, load_workspace
@@ -314,9 +314,11 @@ def whatif(
                 before_idata = stored.idata
             except RunError as exc:  # sampled anew below, in memory only: say so
                 warn(f"warning: stored run {stored.run_id} is damaged ({exc}); sampling it anew")
+        # stored NUTS draws of the resolved part are reused, never written: whatif writes nothing
+        cache = {"cache_dir": Path(ws.root) / NUTS_CACHE, "store": False}
         if before_idata is None:
-            before_idata, _ = sample(ws, settings, progress)
-        after_idata, diag = sample(after_ws, settings, progress)
+            before_idata, _ = sample(ws, settings, progress, **cache)
+        after_idata, diag = sample(after_ws, settings, progress, **cache)
     before = forecast_table(before_idata, ws).set_index("id")
     after = forecast_table(after_idata, after_ws).set_index("id")
     if as_json:
