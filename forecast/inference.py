@@ -367,8 +367,6 @@ def ensure_run(
                 f"stored run {', '.join(damaged)} is damaged (unreadable manifest or missing "
                 "trace.nc); sampling it anew"
             )
-    idata, diagnostics = sample(
-        ws, settings, progress, cores, cache_dir=Path(ws.root) / NUTS_CACHE
-    )
+    idata, diagnostics = sample(ws, settings, progress, cores, cache_dir=Path(ws.root) / NUTS_CACHE)
     run = runs.save_run(ws, settings, idata, diagnostics)
     return recorded(run, note)
