@@ -350,8 +350,9 @@ class Ledger:
 
     # --- reading -------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first, with settings and diagnostics decoded."""
-        rows = self._read("SELECT * FROM runs ORDER BY coalesce(as_of, created), created, run_id")
+        """Every run, oldest first (runs made within one second in the order
+        they were recorded), with settings and diagnostics decoded."""
+        rows = self._read("SELECT * FROM runs ORDER BY coalesce(as_of, created), created, rowid")
         out = []
         for r in rows:
             d = dict(r)
@@ -366,7 +367,7 @@ class Ledger:
             "SELECT f.*, r.created, r.as_of, r.kind, r.ok FROM forecasts f "
             "JOIN runs r USING (run_id)"
             + (" WHERE f.question = ?" if question else "")
-            + " ORDER BY coalesce(r.as_of, r.created), r.created, f.run_id"
+            + " ORDER BY coalesce(r.as_of, r.created), r.created, r.rowid, f.rowid"
         )
         return [dict(r) for r in self._read(sql, (question,) if question else ())]
 

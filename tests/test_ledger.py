@@ -68,6 +68,21 @@ def test_a_run_is_recorded_once_with_its_forecasts_statements_and_evidence(minim
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_runs_made_within_one_second_keep_the_order_they_were_recorded(minimal_workspace):
+    # ids sort the other way round from the order the runs were made in
+    ws = load_workspace(minimal_workspace)
+    same = "2026-07-10T09:00:00+00:00"
+    record_run(ws, fake_run("20260710T090000-ffff", same, {"lebanon-withdrawal": (0.4, 0.3)}))
+    record_run(ws, fake_run("20260710T090000-0000", same, {"lebanon-withdrawal": (0.4, 0.5)}))
+    with open_ledger(minimal_workspace) as led:
+        assert [r["run_id"] for r in led.runs()] == [
+            "20260710T090000-ffff",
+            "20260710T090000-0000",
+        ]
+        rows = led.forecasts("lebanon-withdrawal")
+        assert [r["forecast"] for r in rows] == pytest.approx([0.3, 0.5])  # the later is last
+
+
 def test_a_ledger_from_the_future_is_refused(minimal_workspace):
     path = minimal_workspace / ".forecast" / "ledger.sqlite"
     path.parent.mkdir(parents=True)

@@ -157,7 +157,7 @@ def test_two_runs_a_resolution_and_the_report_agree_with_the_ledger_by_hand(tmp_
     conn = sqlite3.connect(ws / ".forecast" / "ledger.sqlite")
     rows = conn.execute(
         "SELECT f.run_id, f.forecast, f.outcome, r.created FROM forecasts f "
-        "JOIN runs r USING (run_id) WHERE f.question = ? ORDER BY r.created, r.run_id",
+        "JOIN runs r USING (run_id) WHERE f.question = ? ORDER BY r.created, r.rowid",
         (Q,),
     ).fetchall()
     assert len(rows) == 3 and [r[2] for r in rows] == ["", "", "no"]

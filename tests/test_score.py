@@ -149,7 +149,7 @@ def test_two_reports_a_resolution_and_score_agree_with_the_ledger_by_hand(tmp_pa
     for qid, y in truth.items():
         run_id, p, prior = conn.execute(
             "SELECT f.run_id, f.forecast, f.prior FROM forecasts f JOIN runs r USING (run_id) "
-            "WHERE f.question = ? AND f.outcome = '' ORDER BY r.created DESC, r.run_id DESC "
+            "WHERE f.question = ? AND f.outcome = '' ORDER BY r.created DESC, r.rowid DESC "
             "LIMIT 1",
             (qid,),
         ).fetchone()
