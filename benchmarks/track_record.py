@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GJP = ROOT.parent / "shared" / "data" / "track-records" / "gjp-yr1-mini-binary.csv.gz"
+GJP = ROOT / "examples" / "gjp-2011" / "source" / "gjp-yr1-mini-binary.csv.gz"
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:

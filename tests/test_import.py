@@ -17,7 +17,7 @@ from forecast.ledger import open_ledger
 from forecast.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-GJP = ROOT.parent / "shared" / "data" / "track-records" / "gjp-yr1-mini-binary.csv.gz"
+GJP = ROOT / "examples" / "gjp-2011" / "source" / "gjp-yr1-mini-binary.csv.gz"  # shipped copy
 runner = CliRunner()
 
 LOG = """\
