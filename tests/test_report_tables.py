@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from test_report_helpers import XSS, explain_frame, report, run, workspace
 
+from forecast.report.explanation import explanation_from_frames
 from forecast.report.tables import (
     FORECAST_COLUMNS,
     enrich_forecasts,
-    explanation_from_frames,
     interval,
     pct,
     points,

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from test_report_helpers import explain_frame, report
 
-from forecast.report.tables import explanation_from_frames
+from forecast.report.explanation import explanation_from_frames
 from forecast.report.terminal import explanation, forecast_table, run_status, show
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m")  # a foreground colour code

@@ -185,7 +185,8 @@ def explain(
     strength, so a reviewer can challenge the coding.
     """
     _quiet_libraries()
-    from forecast.report.tables import build_explanation, short_title
+    from forecast.report.explanation import build_explanation
+    from forecast.report.tables import short_title
     from forecast.report.terminal import explanation, show
     from forecast.workspace import load_workspace
 

@@ -1,7 +1,7 @@
 """Reports a forecaster reads: terminal table, HTML page, Markdown, plots.
 
 - :mod:`forecast.report.tables` builds :class:`~forecast.report.tables.Report`
-  and :class:`~forecast.report.tables.Explanation` objects from a run;
+  and :class:`~forecast.report.explanation.Explanation` objects from a run;
 - :mod:`forecast.report.plots` draws them (matplotlib, ArviZ where it fits);
 - :mod:`forecast.report.html`, :mod:`forecast.report.markdown` and
   :mod:`forecast.report.terminal` render them;

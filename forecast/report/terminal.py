@@ -16,8 +16,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from forecast.report.explanation import Explanation
 from forecast.report.tables import (
-    Explanation,
     Report,
     interval,
     logodds,
@@ -337,8 +337,10 @@ def history_view(h: Any, width: int = 80) -> Group:
             events.append((dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), 0, text))
     previous = None
     for s in h.steps:
-        delta = "" if previous is None or not _finite(s.forecast, previous) else (
-            f"{100 * (s.forecast - previous):+.1f}"
+        delta = (
+            ""
+            if previous is None or not _finite(s.forecast, previous)
+            else (f"{100 * (s.forecast - previous):+.1f}")
         )
         iv = interval(s.lo, s.hi) if s.kind == "run" and _finite(s.lo, s.hi) else "—"
         row = Text(f"{s.run_id:<{label}} {pct(s.prior):>5}  ")
