@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,16 +180,36 @@ class Ledger:
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self._set_up()
         except LedgerError:
             self.close()
             raise
         except (sqlite3.Error, OSError) as exc:
             self.close()
             raise LedgerError(_advice(self.path, exc)) from None
+
+    def _set_up(self) -> None:
+        """WAL mode and the current schema, retried while another process holds the file.
+
+        SQLite answers some of these steps "busy" at once, without waiting the
+        busy timeout (switching the journal mode, opening the WAL while another
+        connection checkpoints it on close), so they are retried here until the
+        same timeout has passed.
+        """
+        assert self.conn is not None
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = FULL")
+                self.conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if not ("locked" in text or "busy" in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # --- plumbing ------------------------------------------------------------------
     def close(self) -> None:
