@@ -370,6 +370,26 @@ class Ledger:
             )
 
     # --- reading -------------------------------------------------------------------
+    def digest(self) -> str:
+        """A hash of everything the ledger holds, which changes with every row added.
+
+        Rows are only ever added, and a run's forecast, statement and evidence
+        rows come in one transaction with its ``runs`` row: the ``runs`` and
+        ``resolutions`` rows whole, and the count and last rowid of the other
+        tables, say what a reader of the ledger would see. A missing ledger
+        hashes as an empty one (both read as empty).
+        """
+        import hashlib
+
+        h = hashlib.sha256(f"schema {SCHEMA_VERSION}\n".encode())
+        for sql in ("SELECT * FROM runs ORDER BY rowid", "SELECT * FROM resolutions ORDER BY seq"):
+            for row in self._read(sql):
+                h.update(repr(tuple(row)).encode() + b"\n")
+        for table in ("forecasts", "statements", "evidence"):
+            rows = self._read(f"SELECT count(*), max(rowid) FROM {table}")
+            h.update(repr(tuple(rows[0]) if rows else (0, None)).encode() + b"\n")
+        return h.hexdigest()
+
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first (runs made within one second in the order
         they were recorded), with settings and diagnostics decoded."""
