@@ -213,3 +213,27 @@ def test_code_digest_moves_with_any_file(tmp_path):
     assert reuse.tree_digest(pkg) == first  # compiled files are not the code
     (pkg / "templates" / "page.j2").write_text("<p>{{ x }}!</p>\n")
     assert reuse.tree_digest(pkg) != first
+
+
+def test_after_an_evidence_change_only_what_it_moved_is_drawn(tmp_path, monkeypatch):
+    """The figure cache works across runs: a new item on one question redraws that
+    question's plots, the joints and rank plots holding it and the timelines (every
+    question's gains a run); the other questions' plots come from the last run's cache."""
+    from forecast.report import figures as fig
+
+    ws = small_copy(tmp_path)
+    _report(ws)
+    drawn: list[str] = []
+    real = fig._draw_all
+    monkeypatch.setattr(fig, "_draw_all", lambda r, todo, *a: drawn.extend(s.path for s in todo)
+                        or real(r, todo, *a))  # fmt: skip
+    with open(ws / "evidence" / "summit.csv", "a", encoding="utf-8") as fh:
+        fh.write("E900,2026-07-20,lebanon-withdrawal,wh,weak-for,2,,A new readout,Test\n")
+    assert "(new run)" in _report(ws)
+    per_question = {p for p in drawn if p.startswith(("plots/prior-", "plots/waterfall-"))}
+    assert per_question == {fig.prior_path("lebanon-withdrawal"),
+                            fig.waterfall_path("lebanon-withdrawal")}  # fmt: skip
+    joints = [p for p in drawn if p.startswith("plots/joint-")]
+    assert joints and all("lebanon-withdrawal" in p for p in joints)
+    assert fig.DIAGNOSTICS in drawn
+    assert len([p for p in drawn if p.startswith("plots/timeline-")]) == 6
