@@ -60,6 +60,7 @@ def ws(tmp_path_factory):
 
 
 def test_unchanged_report_prints_what_the_full_path_prints(ws, monkeypatch):
+    """Table, status, track record line and --json alike, the folder untouched."""
     (folder,) = _folders(ws)
     before = {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
     reused = _report(ws)
@@ -68,10 +69,13 @@ def test_unchanged_report_prints_what_the_full_path_prints(ws, monkeypatch):
     monkeypatch.setattr(reuse, "stored_report", lambda *a, **k: None)
     assert _report(ws) == reused
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
-    # --no-files: the table alone
+    full_json = _report(ws, "--json")
+    # --no-files: the table alone; --json: the same numbers, read back from posteriors.csv
     monkeypatch.undo()
     table = _report(ws, "--no-files")
     assert table == reused[: reused.index("A report for run")]
+    assert _report(ws, "--json") == full_json
+    assert json.loads(full_json)["run_id"] == folder.name
 
 
 def test_unchanged_report_imports_nothing_heavy(ws):

@@ -129,14 +129,19 @@ def report(
     warn_workspace(ws)
     ws = cut_to(ws, as_of)
     console = stdout()
-    if not (fresh or json_out):
+    if not fresh:
         from forecast.report.reuse import stored_report
 
         kept = stored_report(ws, settings_with(ws, seed, draws, chains), folder)
         if kept is not None:  # nothing it shows changed: no trace read, nothing drawn
-            _summary(console, kept, reused=True, track=kept.track)
-            if not no_files:
-                _left_as_it_was(console, kept.run_id, kept.path)
+            if json_out:
+                from forecast.report.summary import report_json
+
+                typer.echo(json.dumps(report_json(kept.forecast_rows(), kept.manifest)))
+            else:
+                _summary(console, kept, reused=True, track=kept.track)
+                if not no_files:
+                    _left_as_it_was(console, kept.run_id, kept.path)
             _strict(kept.ok, strict)
             return
     _quiet_libraries()
@@ -149,7 +154,7 @@ def report(
     run = _run(ws, seed, draws, chains, fresh, ledger_optional=True)  # a report goes on
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
-        data = report_json(forecast_table(run.idata, ws), run.manifest)
+        data = report_json(forecast_table(run.idata, ws).to_dict("records"), run.manifest)
         typer.echo(json.dumps(data))
         _strict(ok, strict)
         return

@@ -11,7 +11,7 @@ heavy.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -112,3 +112,40 @@ class RunFacts:
         if d.get("min_ess_bulk") is not None and math.isfinite(_num(d["min_ess_bulk"])):
             parts.append(f"min ESS {float(d['min_ess_bulk']):.0f}")
         return ", ".join(parts)
+
+
+def report_json(
+    rows: Iterable[Mapping[str, Any]], manifest: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The machine-readable form ``forecast report --json`` prints, from the forecast
+    table's rows (:func:`forecast.posterior.forecast_table`, or a report's
+    ``posteriors.csv`` read back as text).
+
+    ``{"questions": [{id, title, prior, posterior, lo, hi, rhat, ess_bulk,
+    ess_tail}], "diagnostics": {divergences, ok}, "run_id"}``.
+    """
+
+    def number(x: Any) -> float | None:
+        v = _num(x)
+        return v if math.isfinite(v) else None
+
+    questions = [
+        {
+            "id": str(r["id"]),
+            "title": str(r["title"]),
+            **{
+                k: number(r.get(k))
+                for k in ("prior", "posterior", "lo", "hi", "rhat", "ess_bulk", "ess_tail")
+            },
+        }
+        for r in rows
+    ]
+    diag = manifest.get("diagnostics", {}) or {}
+    return {
+        "questions": questions,
+        "diagnostics": {
+            "divergences": int(diag.get("divergences", 0) or 0),
+            "ok": bool(diag.get("ok", not diag.get("problems"))),
+        },
+        "run_id": str(manifest.get("run_id", "")),
+    }

@@ -24,6 +24,7 @@ from forecast.report.summary import (  # noqa: F401 - the views import them from
     logodds,
     pct,
     points,
+    report_json,
     short_title,
     shorten,
 )
@@ -294,36 +295,3 @@ def build_report(
         track=record,
         track_problems=problems,
     )
-
-
-def report_json(forecasts: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The machine-readable form ``forecast report --json`` prints.
-
-    ``{"questions": [{id, title, prior, posterior, lo, hi, rhat, ess_bulk,
-    ess_tail}], "diagnostics": {divergences, ok}, "run_id"}``.
-    """
-
-    def number(x: Any) -> float | None:
-        v = _num(x)
-        return v if math.isfinite(v) else None
-
-    questions = [
-        {
-            "id": str(r["id"]),
-            "title": str(r["title"]),
-            **{
-                k: number(r.get(k))
-                for k in ("prior", "posterior", "lo", "hi", "rhat", "ess_bulk", "ess_tail")
-            },
-        }
-        for r in forecasts.to_dict("records")
-    ]
-    diag = manifest.get("diagnostics", {}) or {}
-    return {
-        "questions": questions,
-        "diagnostics": {
-            "divergences": int(diag.get("divergences", 0) or 0),
-            "ok": bool(diag.get("ok", not diag.get("problems"))),
-        },
-        "run_id": str(manifest.get("run_id", "")),
-    }
