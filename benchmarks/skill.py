@@ -316,7 +316,7 @@ def _debiased(rec: Record, questions: list) -> pd.DataFrame:
     return f
 
 
-def oracle(rec: Record, questions: list) -> np.ndarray:
+def oracle(rec: Record, questions: list, same: tuple[str, ...] = ()) -> np.ndarray:
     """The best forecast the world's generative parameters allow, short of knowing
     which signals each forecaster saw.
 
@@ -328,8 +328,16 @@ def oracle(rec: Record, questions: list) -> np.ndarray:
     The truth's log-odds given the ``w`` are taken as the best linear
     predictor's normal (mean and variance), and the forecast is
     ``E[sigmoid(theta)]`` under it (Gauss-Hermite).
+
+    ``same`` names parameters (``b``, ``c``, ``noise``, ``f``) the oracle takes
+    as their population average for every forecaster (the geometric mean for
+    ``c``): what knowing each forecaster's own value is worth.
     """
-    t = rec.truth
+    t = dict(rec.truth)
+    for name in same:
+        centre = np.exp(np.log(t[name]).mean()) if name == "c" else t[name].mean()
+        t[name] = np.full_like(t[name], centre)
+    rec = Record(rec.name, rec.forecasts, rec.outcomes, rec.train, rec.test, rec.note, t)
     var = t["sd"] ** 2
     f = _debiased(rec, questions)
     nodes, weights = np.polynomial.hermite_e.hermegauss(40)
@@ -517,6 +525,9 @@ def evaluate(rec: Record, args, loqo: bool = False) -> tuple[str, dict[str, np.n
         pools["oracle"] = oracle(rec, rec.test)
         kd = fit_factor(debiased_mean(rec, rec.train), rec.outcomes.reindex(rec.train).values)
         pools["debiased, extremized"] = sigmoid(kd * debiased_mean(rec, rec.test))
+        if args.oracle_variants:
+            for label, same in ORACLE_VARIANTS.items():
+                pools[f"oracle, {label}"] = oracle(rec, rec.test, same)
         notes.append(
             "oracle: the best linear predictor of the truth's log-odds from the "
             "statements, with the simulation's own parameters; debiased, extremized: each "
@@ -554,6 +565,17 @@ def evaluate(rec: Record, args, loqo: bool = False) -> tuple[str, dict[str, np.n
     if args.compare_plain_average and not args.no_engine:
         out += "\n\n" + against_plain_average(rec, pools, [label for label, _ in runs])
     return out + "\n\n" + "\n".join(f"- {n}" for n in notes), pools
+
+
+# ``--oracle-variants``: the oracle with one kind of parameter taken as the
+# population's for every forecaster.
+ORACLE_VARIANTS = {
+    "same lean and confidence": ("b", "c"),
+    "same lean": ("b",),
+    "same confidence": ("c",),
+    "same noise": ("noise",),
+    "same share of signals": ("f",),
+}
 
 
 # The pool before the extremizing by the analysts' effective number: the plain
@@ -617,6 +639,11 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")
+    parser.add_argument(
+        "--oracle-variants",
+        action="store_true",
+        help="sim: also the oracle with each kind of parameter the same for every forecaster",
+    )
     parser.add_argument(
         "--compare-plain-average",
         action="store_true",
