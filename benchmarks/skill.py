@@ -26,7 +26,14 @@ Records:
 (a) ``sim``: simulated forecasters with known bias, under- and
     over-confidence, noise and partial information; each answers a random
     subset of questions (at least three per question). Half the questions
-    train, half test.
+    train, half test. Four independent worlds by default, seeds ``--seed`` to
+    ``--seed + 3`` fixed in advance, each with its table, then the paired
+    differences pooled over them. Two more pools there know the simulation's
+    parameters: ``oracle`` (the best linear predictor of the truth's log-odds
+    from the statements, ``oracle()``) and ``debiased, extremized`` (each
+    statement's true lean and confidence undone, averaged, extremized by a
+    factor fitted on train); the ``oracle`` column is each pool's distance
+    from the oracle.
 (b) ``pb``: PredictionBook (questions with three or more forecasters; each
     forecaster's last forecast made before the question's deadline and its
     resolution). Temporal split: the ``--pb-train`` questions resolved last
@@ -43,7 +50,8 @@ most forecasters on these sites use themselves). Paired differences
 (pool - baseline, per question) are shown with their standard errors; a
 negative difference means the pool scored better.
 
-    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] [--compare-plain-average] ...
+    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] [--sim-worlds 4]
+                               [--oracle-variants] [--compare-plain-average] ...
                                [--dask [--scheduler tcp://HOST:PORT]]
 
 With ``--dask`` the engine's fits of a record run side by side as cells of
