@@ -26,7 +26,14 @@ Records:
 (a) ``sim``: simulated forecasters with known bias, under- and
     over-confidence, noise and partial information; each answers a random
     subset of questions (at least three per question). Half the questions
-    train, half test.
+    train, half test. Four independent worlds by default, seeds ``--seed`` to
+    ``--seed + 3`` fixed in advance, each with its table, then the paired
+    differences pooled over them. Two more pools there know the simulation's
+    parameters: ``oracle`` (the best linear predictor of the truth's log-odds
+    from the statements, ``oracle()``) and ``debiased, extremized`` (each
+    statement's true lean and confidence undone, averaged, extremized by a
+    factor fitted on train); the ``oracle`` column is each pool's distance
+    from the oracle.
 (b) ``pb``: PredictionBook (questions with three or more forecasters; each
     forecaster's last forecast made before the question's deadline and its
     resolution). Temporal split: the ``--pb-train`` questions resolved last
@@ -43,7 +50,8 @@ most forecasters on these sites use themselves). Paired differences
 (pool - baseline, per question) are shown with their standard errors; a
 negative difference means the pool scored better.
 
-    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] [--compare-plain-average] ...
+    python benchmarks/skill.py [--records sim,pb,gjp] [--draws 1000] [--sim-worlds 4]
+                               [--oracle-variants] [--compare-plain-average] ...
                                [--dask [--scheduler tcp://HOST:PORT]]
 
 With ``--dask`` the engine's fits of a record run side by side as cells of
@@ -90,6 +98,7 @@ class Record:
     train: list  # question ids whose outcomes a pool may learn from
     test: list  # question ids scored
     note: str = ""
+    truth: dict | None = None  # a simulated record's generative parameters
 
 
 # --- records -----------------------------------------------------------------
@@ -133,7 +142,9 @@ def simulated(seed: int, n_train: int, n_test: int, n_forecasters: int, clip: fl
         f"{nq} questions ({n_train} train, {n_test} test), {n_forecasters} forecasters, "
         f"{len(forecasts)} forecasts; base rate {y.mean():.2f}; seed {seed}"
     )
-    return Record("sim", forecasts, outcomes, ids[:n_train], ids[n_train:], note)
+    truth = {"mu": mu, "sd": total_sd, "signals": k, "f": f, "c": c, "b": b, "noise": noise}
+    truth["index"] = {f"f{j}": j for j in range(n_forecasters)}
+    return Record("sim", forecasts, outcomes, ids[:n_train], ids[n_train:], note, truth)
 
 
 def predictionbook(path: Path, cutoff: str, n_train: int, n_test: int, clip: float) -> Record:
@@ -219,12 +230,16 @@ def simple_pools(rec: Record, questions: list) -> dict[str, np.ndarray]:
 
 
 def fit_extremizing(rec: Record, train: list) -> float:
-    from scipy.optimize import minimize_scalar
 
     f = rec.forecasts[rec.forecasts["question"].isin(train)].copy()
     f["l"] = logit(f["p"])
     m = f.groupby("question")["l"].mean().reindex(train).values
-    y = rec.outcomes.reindex(train).values
+    return fit_factor(m, rec.outcomes.reindex(train).values)
+
+
+def fit_factor(m: np.ndarray, y: np.ndarray) -> float:
+    """The factor ``k`` maximising the likelihood of outcomes ``y`` under ``sigmoid(k m)``."""
+    from scipy.optimize import minimize_scalar
 
     def loss(k):
         return -np.sum(y * _log_sigmoid(k * m) + (1 - y) * _log_sigmoid(-k * m))
@@ -292,6 +307,71 @@ def fit_recalibrated(rec: Record, train: list, shrink=(0.5, 0.3)):
 
     predict.params = {"a": float(a), "b": float(np.exp(logb))}
     return predict
+
+
+# --- what the simulated world's own parameters allow ----------------------------
+
+
+def _debiased(rec: Record, questions: list) -> pd.DataFrame:
+    """Each statement of ``questions`` with the simulation's own distortion undone:
+    ``z = (logit p - b_j) / c_j``, the forecaster's calibrated log-odds plus noise of
+    sd ``noise_j / c_j`` (and the rounding and clipping of the statement)."""
+    t = rec.truth
+    f = rec.forecasts[rec.forecasts["question"].isin(questions)].copy()
+    j = f["forecaster"].map(t["index"]).values
+    f["j"] = j
+    f["z"] = (logit(f["p"].values) - t["b"][j]) / t["c"][j]
+    return f
+
+
+def oracle(rec: Record, questions: list, same: tuple[str, ...] = ()) -> np.ndarray:
+    """The best forecast the world's generative parameters allow, short of knowing
+    which signals each forecaster saw.
+
+    Forecaster j's debiased log-odds divided by the shrinkage of a calibrated
+    forecast that misses ``1 - f_j`` of the signals, ``w_j = z_j / s_j``, is
+    ``mu + U_j + e_j``: ``U_j`` the sum of the signals j saw (variance
+    ``f_j sd^2``, covariance ``f_i f_j sd^2`` between two forecasters and
+    ``f_j sd^2`` with the truth), ``e_j`` noise of sd ``noise_j / (c_j s_j)``.
+    The truth's log-odds given the ``w`` are taken as the best linear
+    predictor's normal (mean and variance), and the forecast is
+    ``E[sigmoid(theta)]`` under it (Gauss-Hermite).
+
+    ``same`` names parameters (``b``, ``c``, ``noise``, ``f``) the oracle takes
+    as their population average for every forecaster (the geometric mean for
+    ``c``): what knowing each forecaster's own value is worth.
+    """
+    t = dict(rec.truth)
+    for name in same:
+        centre = np.exp(np.log(t[name]).mean()) if name == "c" else t[name].mean()
+        t[name] = np.full_like(t[name], centre)
+    rec = Record(rec.name, rec.forecasts, rec.outcomes, rec.train, rec.test, rec.note, t)
+    var = t["sd"] ** 2
+    f = _debiased(rec, questions)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    weights = weights / weights.sum()
+    out = []
+    for q in questions:
+        g = f[f["question"] == q]
+        j = g["j"].values
+        fj = t["f"][j]
+        s = 1.0 / np.sqrt(1.0 + np.pi * var * (1.0 - fj) / 8.0)
+        w = g["z"].values / s
+        cov = var * np.outer(fj, fj)
+        cov[np.diag_indices_from(cov)] = var * fj + (t["noise"][j] / (t["c"][j] * s)) ** 2
+        c = var * fj
+        gain = np.linalg.solve(cov, c)
+        m = t["mu"] + gain @ (w - t["mu"])
+        v = max(var - gain @ c, 0.0)
+        out.append(float(weights @ sigmoid(m + np.sqrt(v) * nodes)))
+    return np.array(out)
+
+
+def debiased_mean(rec: Record, questions: list) -> np.ndarray:
+    """The mean of the forecasters' log-odds with each one's true lean and
+    confidence factor undone (equal weights, no extremizing)."""
+    f = _debiased(rec, questions)
+    return f.groupby("question")["z"].mean().reindex(questions).values
 
 
 # --- the engine --------------------------------------------------------------------
@@ -395,11 +475,10 @@ def scores(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 BASELINES = ("mean", "median", "mean log-odds", "extremized")
 
 
-def table(rec: Record, pools: dict[str, np.ndarray]) -> str:
-    y = rec.outcomes.reindex(rec.test).values
+def table(title: str, y: np.ndarray, pools: dict[str, np.ndarray]) -> str:
     s = {k: scores(v, y) for k, v in pools.items()}
     lines = [
-        f"### {rec.name}: {rec.note}",
+        f"### {title}",
         "",
         f"| pool | Brier | log loss | n = {len(y)} |",
         "| --- | ---: | ---: | --- |",
@@ -409,7 +488,7 @@ def table(rec: Record, pools: dict[str, np.ndarray]) -> str:
     lines.append("")
     lines.append("Paired differences, pool - baseline (mean +- standard error; < 0: pool better)")
     lines.append("")
-    heads = [b for b in BASELINES if b in s]
+    heads = [b for b in (*BASELINES, "oracle") if b in s]
     lines.append("| pool | score | " + " | ".join(heads) + " |")
     lines.append("| --- | --- |" + " ---: |" * len(heads))
     for k in pools:
@@ -418,6 +497,9 @@ def table(rec: Record, pools: dict[str, np.ndarray]) -> str:
         for idx, label in ((0, "Brier"), (1, "log")):
             cells = []
             for base in heads:
+                if base == k:
+                    cells.append("")
+                    continue
                 d = s[k][idx] - s[base][idx]
                 se = d.std(ddof=1) / np.sqrt(len(d))
                 cells.append(f"{d.mean():+.4f} +- {se:.4f}")
@@ -425,7 +507,8 @@ def table(rec: Record, pools: dict[str, np.ndarray]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(rec: Record, args, loqo: bool = False) -> str:
+def evaluate(rec: Record, args, loqo: bool = False) -> tuple[str, dict[str, np.ndarray]]:
+    """The record's table and notes, and each pool's forecasts of the test questions."""
     pools = simple_pools(rec, rec.test)
     notes = []
     if loqo:  # leave one question out: fit on the others, score the one
@@ -446,6 +529,19 @@ def evaluate(rec: Record, args, loqo: bool = False) -> str:
         predict = fit_recalibrated(rec, rec.train)
         pools["recalibrated"] = predict(rec.test)
         notes.append("recalibrated: shared a = {a:.2f}, b = {b:.2f}".format(**predict.params))
+    if rec.truth is not None:
+        pools["oracle"] = oracle(rec, rec.test)
+        kd = fit_factor(debiased_mean(rec, rec.train), rec.outcomes.reindex(rec.train).values)
+        pools["debiased, extremized"] = sigmoid(kd * debiased_mean(rec, rec.test))
+        if args.oracle_variants:
+            for label, same in ORACLE_VARIANTS.items():
+                pools[f"oracle, {label}"] = oracle(rec, rec.test, same)
+        notes.append(
+            "oracle: the best linear predictor of the truth's log-odds from the "
+            "statements, with the simulation's own parameters; debiased, extremized: each "
+            f"statement's true lean and confidence undone, averaged, times {kd:.2f} "
+            "(fitted on train)"
+        )
     if not args.no_engine:
         settings = {
             "draws": args.draws,
@@ -473,10 +569,21 @@ def evaluate(rec: Record, args, loqo: bool = False) -> str:
                     f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
                 )
                 notes.append(f"{prefix}{label}: {extra}")
-    out = table(rec, pools)
+    out = table(f"{rec.name}: {rec.note}", rec.outcomes.reindex(rec.test).values, pools)
     if args.compare_plain_average and not args.no_engine:
         out += "\n\n" + against_plain_average(rec, pools, [label for label, _ in runs])
-    return out + "\n\n" + "\n".join(f"- {n}" for n in notes)
+    return out + "\n\n" + "\n".join(f"- {n}" for n in notes), pools
+
+
+# ``--oracle-variants``: the oracle with one kind of parameter taken as the
+# population's for every forecaster.
+ORACLE_VARIANTS = {
+    "same lean and confidence": ("b", "c"),
+    "same lean": ("b",),
+    "same confidence": ("c",),
+    "same noise": ("noise",),
+    "same share of signals": ("f",),
+}
 
 
 # The pool before the extremizing by the analysts' effective number: the plain
@@ -528,12 +635,23 @@ def main() -> None:
     parser.add_argument("--sim-train", type=int, default=300)
     parser.add_argument("--sim-test", type=int, default=300)
     parser.add_argument("--sim-forecasters", type=int, default=30)
+    parser.add_argument(
+        "--sim-worlds",
+        type=int,
+        default=4,
+        help="independent simulated worlds, seeds --seed, --seed + 1, ...",
+    )
     parser.add_argument("--clip", type=float, default=0.01)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--no-engine", action="store_true", help="simple pools only (fast)")
+    parser.add_argument(
+        "--oracle-variants",
+        action="store_true",
+        help="sim: also the oracle with each kind of parameter the same for every forecaster",
+    )
     parser.add_argument(
         "--compare-plain-average",
         action="store_true",
@@ -551,21 +669,42 @@ def main() -> None:
         parser.error("--scheduler goes with --dask")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in args.records.split(","):
-        start = time.perf_counter()
         if name == "sim":
-            rec = simulated(
-                args.seed, args.sim_train, args.sim_test, args.sim_forecasters, args.clip
-            )
-            out = evaluate(rec, args)
-        elif name == "pb":
+            simulated_worlds(args)
+            continue
+        start = time.perf_counter()
+        if name == "pb":
             rec = predictionbook(args.pb, args.pb_cutoff, args.pb_train, args.pb_test, args.clip)
-            out = evaluate(rec, args)
+            out, _ = evaluate(rec, args)
         elif name == "gjp":
-            out = evaluate(gjp(args.gjp, args.clip), args, loqo=True)
+            out, _ = evaluate(gjp(args.gjp, args.clip), args, loqo=True)
         else:
             raise SystemExit(f"unknown record {name!r}: use sim, pb or gjp")
         print(out)
         print(f"- {time.perf_counter() - start:.0f} s\n", flush=True)
+
+
+def simulated_worlds(args) -> None:
+    """Each simulated world's table, then the paired differences pooled over the
+    worlds (seeds ``--seed`` to ``--seed + --sim-worlds - 1``, fixed in advance:
+    one world's 300 test questions cannot resolve differences of 0.001)."""
+    ys, found = [], []
+    for world in range(args.sim_worlds):
+        start = time.perf_counter()
+        world_args = argparse.Namespace(**{**vars(args), "seed": args.seed + world})
+        rec = simulated(
+            world_args.seed, args.sim_train, args.sim_test, args.sim_forecasters, args.clip
+        )
+        out, pools = evaluate(rec, world_args)
+        print(out)
+        print(f"- {time.perf_counter() - start:.0f} s\n", flush=True)
+        ys.append(rec.outcomes.reindex(rec.test).values)
+        found.append(pools)
+    if args.sim_worlds > 1:
+        seeds = f"seeds {args.seed} to {args.seed + args.sim_worlds - 1}"
+        pooled = {k: np.concatenate([p[k] for p in found]) for k in found[0]}
+        print(table(f"sim, {args.sim_worlds} worlds pooled ({seeds})", np.concatenate(ys), pooled))
+        print(flush=True)
 
 
 if __name__ == "__main__":
