@@ -87,12 +87,36 @@ def _direct_sd(d: ModelData) -> np.ndarray:
     return np.concatenate([np.sqrt(own_var), d.prior_sigma[nq:]])
 
 
-def prior_draws(
-    d: ModelData, name: str, keys: list[str], rng: np.random.Generator, n: int
+def _prior_parameters(d: ModelData, name: str, keys: list[str]) -> tuple[np.ndarray, ...]:
+    """The per-entity parameters of ``name``'s prior for the entities ``keys`` (may be none).
+
+    Computed once per variable: looking each entity up on its own (the target
+    index, the direct pooling's prior sd) would cost the number of targets per
+    entity, quadratic at scale.
+    """
+    if name == "free_prior":
+        t_index = {t: i for i, t in enumerate(d.targets)}
+        t = np.array([t_index[k] for k in keys], dtype=int)
+        if d.pooling == "direct":
+            return d.prior_mu[t], _direct_sd(d)[t]
+        return ()
+    if name == "reliability":
+        graded = [s for s, g in zip(d.sources, d.graded, strict=True) if g]
+        g_index = {s: i for i, s in enumerate(graded)}
+        i = np.array([g_index[k] for k in keys], dtype=int)
+        return d.beta_a[i], d.beta_b[i]
+    return ()
+
+
+def _draw(
+    d: ModelData,
+    name: str,
+    params: tuple[np.ndarray, ...],
+    rng: np.random.Generator,
+    size: tuple[int, int],
 ) -> np.ndarray:
-    """``n`` prior draws of ``name`` for the entities ``keys``: shape ``(n, len(keys))``."""
+    """Draws of ``name``'s prior, of shape ``size``, entities' parameters ``params``."""
     P = POOL_PRIORS
-    size = (n, len(keys))
     if name in ("offset_mean", "log_slope_mean"):
         return rng.normal(0.0, P[f"{name}_sd"], size)
     if name in ("offset_spread", "log_slope_spread"):
@@ -102,18 +126,21 @@ def prior_draws(
     if name == "info_overlap":
         return rng.beta(*P["overlap_beta"], size)
     if name == "free_prior":
-        t_index = {t: i for i, t in enumerate(d.targets)}
-        t = np.array([t_index[k] for k in keys], dtype=int)
-        if d.pooling == "direct":
-            return rng.normal(d.prior_mu[t], _direct_sd(d)[t], size)
+        if params:
+            return rng.normal(params[0], params[1], size)
         return rng.normal(0.0, DEFAULT_PRIOR_SD, size)
     if name == "reliability":
-        graded = [s for s, g in zip(d.sources, d.graded, strict=True) if g]
-        i = np.array([graded.index(k) for k in keys], dtype=int)
-        return rng.beta(d.beta_a[i], d.beta_b[i], size)
+        return rng.beta(params[0], params[1], size)
     if name == "coding":
         return rng.normal(-(d.coding_sd**2) / 2, d.coding_sd, size)
     raise KeyError(name)
+
+
+def prior_draws(
+    d: ModelData, name: str, keys: list[str], rng: np.random.Generator, n: int
+) -> np.ndarray:
+    """``n`` prior draws of ``name`` for the entities ``keys``: shape ``(n, len(keys))``."""
+    return _draw(d, name, _prior_parameters(d, name, keys), rng, (n, len(keys)))
 
 
 def free_draws(
@@ -130,12 +157,14 @@ def free_draws(
     out: dict[str, np.ndarray] = {}
     for name, keys in free_entities(d).items():
         values = np.empty((n, len(keys)))
+        params = _prior_parameters(d, name, keys)  # once per variable, sliced per entity
         for j, key in enumerate(keys):
             got = given.get((name, key))
             if got is not None:
                 values[:, j] = np.asarray(got, dtype=float).reshape(n)
             else:
-                values[:, j] = prior_draws(d, name, [key], _stream(seed, name, key), n)[:, 0]
+                one = tuple(p[j : j + 1] for p in params)
+                values[:, j] = _draw(d, name, one, _stream(seed, name, key), (n, 1))[:, 0]
         values = values.reshape(shape + (len(keys),))
         out[name] = values[..., 0] if name in TEAM else values
     return out
