@@ -16,16 +16,23 @@ through summaries, so the stored trace keeps, in its ``summary`` group:
   float64 draws (float32 rounding of a probability within 1e-7 of 0 or 1
   makes ties that would move them).
 
-The file is netCDF-4 with zlib compression and byte shuffling. A trace
-written before this format (full float64 draws of everything) reads as it
-always did: every reader works from draws when they are there.
+The file is netCDF-4 with zlib compression and byte shuffling, one group a
+netCDF group, written by xarray (h5netcdf) as ArviZ writes an
+``InferenceData``: ``arviz.from_netcdf`` reads it. A trace written before
+this format (full float64 draws of everything) reads as it always did: every
+reader works from draws when they are there.
+
+A run holds its draws in memory as a :class:`Trace` (the groups as
+``xarray.Dataset``, the part of ``arviz.InferenceData`` the tables read), so
+sampling and storing a run import no ArviZ.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +48,7 @@ from forecast.posterior import (
 
 if TYPE_CHECKING:
     import arviz as az
+    import xarray as xr
 
     from forecast.workspace import Workspace
 
@@ -49,18 +57,52 @@ PER_ITEM = ("evidence", "cluster", "statement")  # dims whose variables are summ
 STATS = ("mean", "sd", f"q{(1 - INTERVAL) / 2 * 100:02.0f}", f"q{(1 + INTERVAL) / 2 * 100:02.0f}")
 
 
+class Trace:
+    """A run's groups (``posterior``, ``sample_stats``, ``summary``) as ``xarray.Dataset``.
+
+    Read as an ``arviz.InferenceData`` is (``trace.posterior``,
+    ``trace.groups()``, ``trace["summary"]``) by :mod:`forecast.posterior`;
+    :meth:`to_arviz` gives the ``InferenceData`` for ArviZ's own functions.
+    """
+
+    def __init__(self, groups: Mapping[str, xr.Dataset]) -> None:
+        self._groups = dict(groups)
+
+    def groups(self) -> list[str]:
+        return list(self._groups)
+
+    def __getitem__(self, group: str) -> xr.Dataset:
+        return self._groups[group]
+
+    def __getattr__(self, group: str) -> Any:
+        try:
+            return self.__dict__["_groups"][group]
+        except KeyError:
+            raise AttributeError(group) from None
+
+    def to_netcdf(self, path: str | Path) -> None:
+        """Write every group to ``path`` (see :func:`write`)."""
+        write(self, path)
+
+    def to_arviz(self) -> az.InferenceData:
+        import arviz as az
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "summary" is not an ArviZ group name
+            return az.InferenceData(**self._groups)
+
+
 def _float32(ds):
     """The dataset with every float64 variable as float32."""
     return ds.map(lambda v: v.astype("float32") if v.dtype == np.float64 else v)
 
 
-def compact(idata: az.InferenceData, ws: Workspace) -> az.InferenceData:
+def compact(idata: Trace | az.InferenceData, ws: Workspace) -> Trace:
     """The form a run is stored in (module docstring); ``idata`` is left as it is.
 
     ``ws`` is the workspace the draws were made from: it says which clusters
     reach which questions.
     """
-    import arviz as az
     import xarray as xr
 
     post = idata.posterior
@@ -85,16 +127,14 @@ def compact(idata: az.InferenceData, ws: Workspace) -> az.InferenceData:
         dims = ("stat", *x.dims[2:])
         summary[v] = xr.DataArray(stats, dims=dims, coords={"stat": list(STATS),
                                   **{d: x.coords[d].values for d in x.dims[2:]}})  # fmt: skip
-    groups = {g: idata[g] for g in idata.groups() if g != "posterior"}
-    groups["posterior"] = _float32(post.drop_vars(per_item))
+    groups = {"posterior": _float32(post.drop_vars(per_item))}
+    groups |= {g: idata[g] for g in idata.groups() if g not in ("posterior", SUMMARY)}
     if "sample_stats" in groups:
         groups["sample_stats"] = _float32(groups["sample_stats"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "summary" is not an ArviZ group name
-        return az.InferenceData(**groups, **{SUMMARY: summary})
+    return Trace({**groups, SUMMARY: summary})
 
 
-def write(idata: az.InferenceData, path: str | Path) -> None:
+def write(idata: Trace | az.InferenceData, path: str | Path) -> None:
     """Write ``idata`` to ``path`` as netCDF-4, numbers compressed (zlib, shuffled)."""
     mode = "w"
     for group in idata.groups():
