@@ -170,15 +170,27 @@ def free_draws(
     return out
 
 
+SCATTER_CHUNK = 1 << 22  # values summed at once (memory: a sorted copy of this many)
+
+
 def _scatter_sum(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """``out[..., k] = sum of values[..., j] with index[j] == k`` over the last axis."""
+    """``out[..., k] = sum of values[..., j] with index[j] == k`` over the last axis.
+
+    Rows (draws) a chunk at a time: the sorted copy of ``values`` the sums need
+    would otherwise be as large as ``values``.
+    """
     out = np.zeros(values.shape[:-1] + (size,))
     if values.shape[-1] == 0:
         return out
     order = np.argsort(index, kind="stable")
     idx = index[order]
     starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    out[..., idx[starts]] = np.add.reduceat(values[..., order], starts, axis=-1)
+    rows = values.reshape(-1, values.shape[-1])
+    sums = out.reshape(-1, size)
+    step = max(1, SCATTER_CHUNK // values.shape[-1])
+    at = idx[starts]
+    for r in range(0, len(rows), step):
+        sums[r : r + step, at] = np.add.reduceat(rows[r : r + step, order], starts, axis=-1)
     return out
 
 
@@ -247,17 +259,28 @@ def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np
     out["reliability"] = reliability
 
     if len(d.clusters):
+        # in place where a temporary would be as large as the result: at scale these
+        # (draws x clusters) arrays are most of a run's memory
         if d.coding_sd > 0:
             out["coding"] = free["coding"]
-            lam = d.cluster_log_lr * np.exp(free["coding"])
+            lam = np.exp(free["coding"])
+            lam *= d.cluster_log_lr
         else:
             lam = np.broadcast_to(d.cluster_log_lr, shape + (len(d.clusters),)).copy()
-        rho_item = reliability[..., d.item_source] * d.item_k
+        rho_item = reliability[..., d.item_source]
+        rho_item *= d.item_k
         # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
         # (cluster x widest cluster) array, which a large cluster would make huge
+        logs = np.negative(rho_item)
         with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
-            rho = -np.expm1(_scatter_sum(np.log1p(-rho_item), d.item_cluster, len(d.clusters)))
-        w = np.log1p(rho * np.expm1(lam))
+            np.log1p(logs, out=logs)
+        rho = _scatter_sum(logs, d.item_cluster, len(d.clusters))
+        del logs
+        np.expm1(rho, out=rho)
+        np.negative(rho, out=rho)
+        w = np.expm1(lam)
+        w *= rho
+        np.log1p(w, out=w)
         out["lam"], out["rho_item"], out["rho"], out["w"] = lam, rho_item, rho, w
         pushed = _scatter_sum(w, d.cluster_target, nt)
         push_q, push_d = pushed[..., :nq], pushed[..., nq:]

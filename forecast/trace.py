@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 FORMAT = 2  # manifest "trace_format"; runs stored before it have none (format 1)
 PER_ITEM = ("evidence", "cluster", "statement")  # dims whose variables are summarised
+CHUNK = 1 << 22  # draws summarised at once (memory: a few copies of this many float64)
 STATS = ("mean", "sd", f"q{(1 - INTERVAL) / 2 * 100:02.0f}", f"q{(1 + INTERVAL) / 2 * 100:02.0f}")
 
 
@@ -121,9 +122,14 @@ def compact(idata: Trace | az.InferenceData, ws: Workspace) -> Trace:
     for v in per_item:
         x = post[v]
         flat = np.asarray(x.values, dtype=float).reshape((-1,) + x.shape[2:])
-        rows = np.ascontiguousarray(flat.reshape(len(flat), -1).T)  # one row per item
-        lo, hi = np.quantile(rows, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
-        stats = np.stack([rows.mean(axis=1), rows.std(axis=1), lo, hi]).reshape((4, *x.shape[2:]))
+        flat = flat.reshape(len(flat), -1)
+        stats = np.empty((4, flat.shape[1]))
+        step = max(1, CHUNK // len(flat))
+        for start in range(0, flat.shape[1], step):  # a copy of a chunk at a time, not all
+            rows = np.ascontiguousarray(flat[:, start : start + step].T)  # one row per item
+            lo, hi = np.quantile(rows, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
+            stats[:, start : start + len(rows)] = [rows.mean(axis=1), rows.std(axis=1), lo, hi]
+        stats = stats.reshape((4, *x.shape[2:]))
         dims = ("stat", *x.dims[2:])
         summary[v] = xr.DataArray(stats, dims=dims, coords={"stat": list(STATS),
                                   **{d: x.coords[d].values for d in x.dims[2:]}})  # fmt: skip

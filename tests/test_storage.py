@@ -133,6 +133,31 @@ def test_old_format_run_still_reads(sampled, tmp_path):
     )
 
 
+def test_a_run_sampled_now_holds_what_is_stored(sampled, tmp_path):
+    """In memory (no ArviZ) the run's trace has the numbers ArviZ reads back from trace.nc."""
+    import shutil
+
+    import arviz as az
+
+    ws0, full, diagnostics = sampled
+    root = tmp_path / "ws"
+    shutil.copytree(ws0.root, root, ignore=shutil.ignore_patterns(".forecast", "reports"))
+    ws = load_workspace(root)
+    run = runs.save_run(ws, ws.settings, full, diagnostics)
+    held = run.trace
+    assert isinstance(held, trace.Trace) and held.groups() == ["posterior", "summary"]
+    back = az.from_netcdf(str(run.path / "trace.nc"))
+    assert set(back.groups()) == {"posterior", "summary"}
+    for group in ("posterior", "summary"):
+        for name, var in held[group].data_vars.items():
+            assert var.dtype == back[group][name].dtype, name
+            np.testing.assert_array_equal(var.values, back[group][name].values)
+    assert isinstance(run.idata, az.InferenceData)
+    pd.testing.assert_frame_equal(
+        posterior.forecast_table(held, ws), posterior.forecast_table(back, ws)
+    )
+
+
 # --- prune -----------------------------------------------------------------------------------
 def _age(run: runs.Run, days: float) -> None:
     """Make a stored run look ``days`` old (its manifest's creation time)."""
