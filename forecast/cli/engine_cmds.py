@@ -159,7 +159,7 @@ def joint(
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress)
     warn_run(result)
-    j = joint_of(result.idata, a, b)
+    j = joint_of(result.trace, a, b)
     if as_json:
         typer.echo(json.dumps({**asdict(j), "run_id": result.run_id}, indent=2))
         return
