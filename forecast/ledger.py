@@ -12,7 +12,7 @@ Every write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) in WAL
 mode with a busy timeout, so two processes writing at once wait for each
 other and a process killed mid-write leaves every committed row readable
 (SQLite rolls the torn transaction back on the next open). The schema is
-versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` brings an older
+versioned with ``PRAGMA user_version``; ``forecast.ledger_schema.MIGRATIONS`` brings an older
 ledger up to date.
 
 A locked, unreadable or corrupt ledger raises :class:`LedgerError` naming the
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast.errors import ForecastError
+from forecast.ledger_schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from forecast.runs import Run
@@ -40,70 +41,6 @@ if TYPE_CHECKING:
 
 LEDGER = Path(".forecast") / "ledger.sqlite"
 BUSY_TIMEOUT_MS = 15_000  # how long a writer waits for another before giving up
-
-# Each entry takes the schema from version i to i + 1; never edit a shipped one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE runs (
-        run_id      TEXT PRIMARY KEY,
-        created     TEXT NOT NULL,      -- ISO 8601 UTC, when the run was made
-        recorded    TEXT NOT NULL,      -- when this row was written
-        kind        TEXT NOT NULL,      -- 'run' (sampled) or 'import' (a forecast log)
-        input_hash  TEXT NOT NULL,
-        run_key     TEXT NOT NULL,
-        git_commit  TEXT,               -- NULL when the workspace is not a git repository
-        git_dirty   INTEGER,
-        settings    TEXT NOT NULL,      -- JSON
-        diagnostics TEXT NOT NULL,      -- JSON
-        ok          INTEGER NOT NULL,
-        files       TEXT NOT NULL       -- JSON: relative path -> sha256
-    );
-    CREATE TABLE forecasts (
-        run_id   TEXT NOT NULL REFERENCES runs(run_id),
-        question TEXT NOT NULL,
-        title    TEXT NOT NULL,
-        prior    REAL,                  -- pooled prior E[prob_prior]; NULL for an import
-        forecast REAL,                  -- E[prob]; NULL for an import
-        lo       REAL,
-        hi       REAL,
-        outcome  TEXT NOT NULL,         -- the resolution in the run's inputs, '' if open
-        PRIMARY KEY (run_id, question)
-    );
-    CREATE TABLE statements (
-        run_id      TEXT NOT NULL REFERENCES runs(run_id),
-        analyst     TEXT NOT NULL,
-        target      TEXT NOT NULL,      -- question or driver id
-        stated      TEXT NOT NULL,      -- the statement as written, e.g. 'p=0.3, medium confidence'
-        probability REAL NOT NULL,      -- the probability it states (see stated_probability)
-        PRIMARY KEY (run_id, analyst, target)
-    );
-    CREATE TABLE evidence (
-        run_id   TEXT NOT NULL REFERENCES runs(run_id),
-        id       TEXT NOT NULL,
-        date     TEXT NOT NULL,
-        bears_on TEXT NOT NULL,
-        strength TEXT NOT NULL,
-        ratio    REAL NOT NULL,
-        PRIMARY KEY (run_id, id)
-    );
-    CREATE TABLE resolutions (
-        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-        question TEXT NOT NULL,
-        outcome  TEXT NOT NULL,         -- yes, no or annulled
-        date     TEXT NOT NULL,         -- the resolution date, YYYY-MM-DD
-        note     TEXT NOT NULL,
-        recorded TEXT NOT NULL,
-        forced   INTEGER NOT NULL       -- 1 when it replaced an earlier resolution
-    );
-    CREATE INDEX forecasts_question ON forecasts(question);
-    CREATE INDEX resolutions_question ON resolutions(question);
-    """,
-    # 2: a run made "as of" a past date (a backtest) is a forecast of that date
-    """
-    ALTER TABLE runs ADD COLUMN as_of TEXT;  -- YYYY-MM-DD, NULL for a run of the present
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -370,6 +307,26 @@ class Ledger:
             )
 
     # --- reading -------------------------------------------------------------------
+    def digest(self) -> str:
+        """A hash of everything the ledger holds, which changes with every row added.
+
+        Rows are only ever added, and a run's forecast, statement and evidence
+        rows come in one transaction with its ``runs`` row: the ``runs`` and
+        ``resolutions`` rows whole, and the count and last rowid of the other
+        tables, say what a reader of the ledger would see. A missing ledger
+        hashes as an empty one (both read as empty).
+        """
+        import hashlib
+
+        h = hashlib.sha256(f"schema {SCHEMA_VERSION}\n".encode())
+        for sql in ("SELECT * FROM runs ORDER BY rowid", "SELECT * FROM resolutions ORDER BY seq"):
+            for row in self._read(sql):
+                h.update(repr(tuple(row)).encode() + b"\n")
+        for table in ("forecasts", "statements", "evidence"):
+            rows = self._read(f"SELECT count(*), max(rowid) FROM {table}")
+            h.update(repr(tuple(rows[0]) if rows else (0, None)).encode() + b"\n")
+        return h.hexdigest()
+
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first (runs made within one second in the order
         they were recorded), with settings and diagnostics decoded."""

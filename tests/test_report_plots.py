@@ -92,3 +92,32 @@ def test_dollar_signs_and_constant_draws_do_not_break_plots(synthetic):
     fig = plots.waterfall(idata, rep.contributions, q)
     plots.png(fig)
     assert np.isfinite(fig.axes[0].get_xlim()).all()
+
+
+def test_ranks_average_ties_as_rank_plots_need():
+    draws = np.array([[0.3, 0.1, 0.3], [0.2, 0.9, 0.3]])
+    # sorted: 0.1 (1), 0.2 (2), 0.3 x3 (ranks 3, 4, 5: average 4), 0.9 (6)
+    assert plots.ranks(draws).tolist() == [[4.0, 1.0, 4.0], [2.0, 6.0, 4.0]]
+
+
+def test_rank_bars_are_each_chains_rank_histogram():
+    """Chain 0 holds the 500 lowest draws, chain 1 the 500 highest: all of chain
+    0's density sits in the lower half of the bins, chain 1's in the upper."""
+    from matplotlib.figure import Figure
+
+    draws = np.arange(1000.0).reshape(2, 500)
+    ax = Figure().subplots()
+    plots.rank_bars(ax, draws)
+    bins = int(np.ceil(2 * np.log2(500)) + 1)  # twice Sturges' number: 19
+    bars = ax.patches
+    assert len(bars) == 2 * bins
+    gap = 2 / 1000
+    heights = np.array([b.get_height() for b in bars]).reshape(2, bins)
+    width = 1000 / bins
+    lower = np.array([b.get_x() + b.get_width() / 2 for b in bars[:bins]]) < 500
+    # a density over the ranks: each chain's bars integrate to 1
+    assert heights.sum(axis=1) * width == pytest.approx([1.0, 1.0])
+    assert heights[0][~lower].sum() < heights[0][lower].sum() / 10
+    assert heights[1][lower].sum() < heights[1][~lower].sum() / 10
+    assert [b.get_y() for b in (bars[0], bars[bins])] == pytest.approx([0, gap])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1"]

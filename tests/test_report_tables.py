@@ -81,7 +81,7 @@ def test_no_previous_run_and_no_evidence(tmp_path):
 def test_report_json_is_exactly_the_documented_shape(tmp_path):
     ws = workspace(tmp_path)
     _, manifest, forecasts, _, _ = run(ws, bad_chain=True)
-    data = report_json(forecasts, manifest)
+    data = report_json(forecasts.to_dict("records"), manifest)
     assert set(data) == {"questions", "diagnostics", "run_id"}
     assert data["run_id"] == manifest["run_id"]
     assert data["diagnostics"] == {"divergences": 12, "ok": False}

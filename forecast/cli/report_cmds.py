@@ -114,17 +114,12 @@ def report(
     Reuses the stored run when the input files and settings are unchanged,
     else samples a new one. The report folder holds report.html (one
     self-contained page), report.md with its plots, posteriors.csv,
-    contributions.csv and manifest.json (which points at the run's stored trace); an
-    existing report folder is never overwritten.
+    contributions.csv and manifest.json (which points at the run's stored
+    trace). A report folder that already shows what a fresh report would
+    (same run, ledger, warnings, options and code) is left as it was, and the
+    table is read back from it; else a fresh folder replaces it.
     """
-    _quiet_libraries()
     from forecast.outputs import check_writable, writing_to
-    from forecast.posterior import forecast_table
-    from forecast.report.tables import build_report, report_json
-    from forecast.report.terminal import forecast_table as table_view
-    from forecast.report.terminal import run_status, show
-    from forecast.report.write import write_report
-    from forecast.runs import previous_run
     from forecast.workspace import load_workspace
 
     ws = load_workspace(workspace)
@@ -133,37 +128,78 @@ def report(
         check_writable(folder)  # before sampling, not after
     warn_workspace(ws)
     ws = cut_to(ws, as_of)
+    console = stdout()
+    if not fresh:
+        from forecast.report.reuse import stored_report
+
+        kept = stored_report(ws, settings_with(ws, seed, draws, chains), folder)
+        if kept is not None:  # nothing it shows changed: no trace read, nothing drawn
+            if json_out:
+                from forecast.report.summary import report_json
+
+                typer.echo(json.dumps(report_json(kept.forecast_rows(), kept.manifest)))
+            else:
+                _summary(console, kept, reused=True, track=kept.track)
+                if not no_files:
+                    _left_as_it_was(console, kept.run_id, kept.path)
+            _strict(kept.ok, strict)
+            return
+    _quiet_libraries()
+    from forecast.posterior import forecast_table
+    from forecast.report.reuse import report_key
+    from forecast.report.tables import build_report, report_json
+    from forecast.report.write import write_report
+    from forecast.runs import previous_run
+
     run = _run(ws, seed, draws, chains, fresh, ledger_optional=True)  # a report goes on
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
-        data = report_json(forecast_table(run.idata, ws), run.manifest)
+        data = report_json(forecast_table(run.idata, ws).to_dict("records"), run.manifest)
         typer.echo(json.dumps(data))
         _strict(ok, strict)
         return
 
-    rep = build_report(ws, run, previous_run(ws, run), track=True)
-    console = stdout()
-    show(console, table_view(rep, console))
-    console.print(run_status(rep, reused=not run.sampled))
-    if rep.track is not None:
-        console.print(f"Track record: {rep.track.summary_line()}", markup=False, soft_wrap=True)
+    previous = previous_run(ws, run)
+    # the key before the report reads the ledger: a row added meanwhile makes it stale, not wrong
+    key = None if no_files else report_key(ws, run, previous, folder / run.run_id)
+    rep = build_report(ws, run, previous, track=True)
+    track = rep.track.summary_line() if rep.track is not None else None
+    _summary(console, rep, reused=not run.sampled, track=track)
     for problem in rep.track_problems:
         if not problem.startswith("this run is not recorded"):  # warn_run said that one
             warn(f"warning: {problem}")
     if not no_files:
         with writing_to(folder, stored=run.path):
-            written = write_report(rep, folder)
+            # a page that says the ledger could not be read is never reused
+            written = write_report(rep, folder, key=None if rep.track_problems else key,
+                                   replace=True)  # fmt: skip
         where = _shown(written.path)
-        if written.created:
-            console.print(f"Report written to {where}{os.sep} (open {_shown(written.html)})",
-                          markup=False, soft_wrap=True)  # fmt: skip
+        if not written.created:
+            _left_as_it_was(console, rep.run_id, written.path)
         else:
-            console.print(
-                f"A report for run {rep.run_id} is already in {where}{os.sep}; left as it was "
-                "(use --fresh to sample a new run).",
-                markup=False, soft_wrap=True,
-            )  # fmt: skip
+            again = ", in place of an earlier report of this run" if written.replaced else ""
+            console.print(f"Report written to {where}{os.sep}{again} (open {_shown(written.html)})",
+                          markup=False, soft_wrap=True)  # fmt: skip
     _strict(ok, strict)
+
+
+def _summary(console: Any, rep: Any, *, reused: bool, track: str | None) -> None:
+    """The forecast table, the run's status and the track record's line."""
+    from forecast.report.terminal import forecast_table as table_view
+    from forecast.report.terminal import run_status, show
+
+    show(console, table_view(rep, console))
+    console.print(run_status(rep, reused=reused))
+    if track is not None:
+        console.print(f"Track record: {track}", markup=False, soft_wrap=True)
+
+
+def _left_as_it_was(console: Any, run_id: str, path: Path) -> None:
+    console.print(
+        f"A report for run {run_id} is already in {_shown(path)}{os.sep}; left as it was "
+        "(use --fresh to sample a new run).",
+        markup=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 @app.command()

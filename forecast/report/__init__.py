@@ -2,7 +2,7 @@
 
 - :mod:`forecast.report.tables` builds :class:`~forecast.report.tables.Report`
   and :class:`~forecast.report.explanation.Explanation` objects from a run;
-- :mod:`forecast.report.plots` draws them (matplotlib, ArviZ where it fits);
+- :mod:`forecast.report.plots` draws them (matplotlib and NumPy: no ArviZ);
 - :mod:`forecast.report.html`, :mod:`forecast.report.markdown` and
   :mod:`forecast.report.terminal` render them;
 - :mod:`forecast.report.write` writes the report folder atomically.

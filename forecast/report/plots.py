@@ -415,8 +415,44 @@ def overview(forecasts: pd.DataFrame, *, width: int = 64) -> Figure:
 
 
 # --- diagnostics --------------------------------------------------------------
+def ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of every draw among all chains' draws, ties given their average rank."""
+    flat = np.asarray(values).ravel()
+    _, where, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    average = np.cumsum(counts) - (counts - 1) / 2
+    return average[where.ravel()].reshape(np.shape(values))
+
+
+def rank_bars(ax: Axes, draws: np.ndarray) -> None:
+    """A rank plot of ``draws`` (chain, draw) as stacked bars, one row a chain.
+
+    Each chain's histogram (a density) of its draws' ranks among all draws,
+    in twice Sturges' number of bins, its rows a small gap apart, with a
+    dashed line at the height uniform ranks would give (the layout of
+    ArviZ's ``plot_rank(kind="bars")``, drawn without ArviZ).
+    """
+    from matplotlib import rcParams
+
+    r = ranks(draws)
+    chains, n = r.shape
+    bins = int(np.ceil(2 * np.log2(n)) + 1)
+    edges = np.histogram_bin_edges(r, bins=bins, range=(0, r.size))
+    width, centres = edges[1] - edges[0], (edges[1:] + edges[:-1]) / 2
+    gap = 2 / r.size
+    colours = rcParams["axes.prop_cycle"].by_key()["color"]
+    edge = ax.get_facecolor()
+    for c in range(chains):
+        counts, _ = np.histogram(r[c], bins=edges)
+        density = counts / (counts.sum() * np.diff(edges))
+        ax.bar(centres, density, bottom=c * gap, color=colours[c % len(colours)],
+               align="center", width=width, edgecolor=edge)  # fmt: skip
+        ax.axhline(y=c * gap + density.mean(), linestyle="--", color="k")
+    ax.set_yticks([c * gap for c in range(chains)])
+    ax.set_yticklabels(np.arange(chains))
+
+
 def diagnostics(
-    idata: az.InferenceData,
+    idata: Any,
     questions: Sequence[Question],
     *,
     limit: int = 8,
@@ -429,13 +465,14 @@ def diagnostics(
     by R-hat are shown (``rhat``: question id -> R-hat, computed from the
     draws when not given).
     """
-    import arviz as az
-
     qs = list(questions)
+    prob = idata.posterior["prob"]
     if len(qs) > limit:
         if rhat is None:
-            values = az.rhat(idata, var_names=["prob"])["prob"]
-            rhat = {q.id: float(values.sel(question=q.id)) for q in qs}
+            from forecast.posterior import prob_diagnostics
+
+            ids = [str(q) for q in prob.coords["question"].values]
+            rhat = dict(zip(ids, map(float, prob_diagnostics(idata)[0]), strict=True))
         worst = sorted(qs, key=lambda q: -float(rhat.get(q.id, 0.0)))
         qs = worst[:limit]
     ncols = 2 if len(qs) > 1 else 1
@@ -443,8 +480,8 @@ def diagnostics(
     fig = _figure(8.4, 0.4 + 2.0 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, q in zip(axes, qs, strict=False):
-        az.plot_rank(idata, var_names=["prob"], coords={"question": [q.id]}, ax=ax, kind="bars")
-        ax.set_title("")
+        draws = np.asarray(prob.sel(question=q.id).transpose("chain", "draw").values)
+        rank_bars(ax, draws)
         ax.set_title(short(q.title, 58), fontsize=8.5, color=INK, loc="left")
         ax.set_xlabel("Rank of draw (all chains)", fontsize=8, color=MUTED)
         ax.set_ylabel("Chain", fontsize=8, color=MUTED)

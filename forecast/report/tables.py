@@ -17,6 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast.inference import ESS_MIN, RHAT_MAX
+from forecast.report.summary import (  # noqa: F401 - the views import them from here too
+    RunFacts,
+    _num,
+    interval,
+    logodds,
+    pct,
+    points,
+    report_json,
+    short_title,
+    shorten,
+)
 
 if TYPE_CHECKING:
     import arviz as az
@@ -36,62 +47,6 @@ FORECAST_COLUMNS = [
 ]  # fmt: skip
 
 
-# --- number formatting shared by every view ---------------------------------
-def pct(p: float | None) -> str:
-    """A probability as a whole percentage; '<1%' and '>99%' at the ends."""
-    if p is None or not math.isfinite(p):
-        return "—"
-    if p < 0.005:
-        return "<1%"
-    if p > 0.995:
-        return ">99%"
-    return f"{p * 100:.0f}%"
-
-
-def interval(lo: float | None, hi: float | None) -> str:
-    """A 90 % interval on the probability scale, e.g. '41–80%'."""
-    return f"{pct(lo).rstrip('%')}–{pct(hi)}"
-
-
-def points(delta: float | None, *, none: str = "—") -> str:
-    """A change of probability in percentage points, signed: '+5.2 pts'."""
-    if delta is None or not math.isfinite(delta):
-        return none
-    v = delta * 100
-    if abs(v) < 0.05:
-        return "±0.0 pts"
-    return f"{v:+.1f} pts"
-
-
-def logodds(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "—"
-    return f"{x:+.2f}"
-
-
-def shorten(text: str, width: int = 60) -> str:
-    """One line, at most ``width`` characters, cut at a word with an ellipsis."""
-    text = " ".join(str(text).split())
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1].rsplit(" ", 1)[0] or text[: width - 1]
-    return cut.rstrip(",;:.") + "…"
-
-
-def short_title(title: str) -> str:
-    """'US leverage over Israel (Washington can ...)' -> 'US leverage over Israel'."""
-    head = str(title).split(" (", 1)[0].strip()
-    return head or str(title)
-
-
-def _num(x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
-
-
 # --- the report -------------------------------------------------------------
 @dataclass(frozen=True)
 class JointView:
@@ -104,7 +59,7 @@ class JointView:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(RunFacts):
     workspace: str  # the workspace folder's name
     run_id: str
     created: str  # ISO UTC, from the run's manifest
@@ -122,18 +77,6 @@ class Report:
     track: TrackRecord | None = field(default=None, repr=False, compare=False)
     track_problems: tuple[str, ...] = ()  # why the ledger could not be read or written
 
-    @property
-    def diagnostics(self) -> Mapping[str, Any]:
-        return self.manifest.get("diagnostics", {}) or {}
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.diagnostics.get("ok", not self.problems))
-
-    @property
-    def problems(self) -> list[str]:
-        return [str(p) for p in self.diagnostics.get("problems", []) or []]
-
     def question(self, qid: str) -> Question:
         for q in self.questions:
             if q.id == qid:
@@ -144,6 +87,10 @@ class Report:
         """A driver's title without its parenthetical gloss, for tight spots."""
         return short_title(self.drivers.get(did, did))
 
+    def forecast_rows(self) -> list[dict[str, Any]]:
+        """The forecast table's rows (:data:`FORECAST_COLUMNS`), in question order."""
+        return self.forecasts.to_dict("records")
+
     def contributions_for(self, qid: str) -> pd.DataFrame:
         """The question's contributions, most influential first."""
         df = self.contributions
@@ -152,26 +99,6 @@ class Report:
         sub = df[df["question"] == qid].copy()
         key = sub["prob_shift"].abs() if "prob_shift" in sub else sub["mean"].abs()
         return sub.assign(_k=key.fillna(0)).sort_values("_k", ascending=False).drop(columns="_k")
-
-    def summary_line(self) -> str:
-        """Run essentials in one line: method, draws, seed, divergences."""
-        d = self.diagnostics
-        s = self.manifest.get("settings", {}) or {}
-        parts = []
-        if d.get("method"):
-            parts.append("NUTS" if d["method"] == "nuts" else "exact forward draws")
-        if s.get("chains") and s.get("draws"):
-            parts.append(f"{s['chains']} chains × {s['draws']} draws")
-        if "seed" in self.manifest:
-            parts.append(f"seed {self.manifest['seed']}")
-        if d.get("divergences") is not None:
-            n = int(d["divergences"])
-            parts.append(f"{n} divergence{'s' * (n != 1)}")
-        if d.get("max_rhat") is not None and math.isfinite(_num(d["max_rhat"])):
-            parts.append(f"max R-hat {float(d['max_rhat']):.3f}")
-        if d.get("min_ess_bulk") is not None and math.isfinite(_num(d["min_ess_bulk"])):
-            parts.append(f"min ESS {float(d['min_ess_bulk']):.0f}")
-        return ", ".join(parts)
 
 
 def question_flag(row: Mapping[str, Any], run_ok: bool = True) -> str:
@@ -368,36 +295,3 @@ def build_report(
         track=record,
         track_problems=problems,
     )
-
-
-def report_json(forecasts: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The machine-readable form ``forecast report --json`` prints.
-
-    ``{"questions": [{id, title, prior, posterior, lo, hi, rhat, ess_bulk,
-    ess_tail}], "diagnostics": {divergences, ok}, "run_id"}``.
-    """
-
-    def number(x: Any) -> float | None:
-        v = _num(x)
-        return v if math.isfinite(v) else None
-
-    questions = [
-        {
-            "id": str(r["id"]),
-            "title": str(r["title"]),
-            **{
-                k: number(r.get(k))
-                for k in ("prior", "posterior", "lo", "hi", "rhat", "ess_bulk", "ess_tail")
-            },
-        }
-        for r in forecasts.to_dict("records")
-    ]
-    diag = manifest.get("diagnostics", {}) or {}
-    return {
-        "questions": questions,
-        "diagnostics": {
-            "divergences": int(diag.get("divergences", 0) or 0),
-            "ok": bool(diag.get("ok", not diag.get("problems"))),
-        },
-        "run_id": str(manifest.get("run_id", "")),
-    }

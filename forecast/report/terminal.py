@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from forecast.report.explanation import Explanation
-from forecast.report.tables import (
-    Report,
-    interval,
-    logodds,
-    pct,
-    points,
-    shorten,
-)
+from forecast.report.summary import interval, logodds, pct, points, shorten
+
+if TYPE_CHECKING:
+    from forecast.report.explanation import Explanation
+    from forecast.report.reuse import StoredReport
+    from forecast.report.tables import Report
 
 
 def _num(x: Any) -> float:
@@ -100,9 +97,10 @@ def cut_left(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def forecast_table(report: Report, console: Console) -> Table:
+def forecast_table(report: Report | StoredReport, console: Console) -> Table:
     """Question, prior -> forecast, 90 % interval, change since the previous run,
-    the evidence that moved it most, and a diagnostics flag."""
+    the evidence that moved it most, and a diagnostics flag (of a report, or of
+    one read back from its folder)."""
     tty = console.is_terminal
     t = _table(console)
     # on a terminal: two-line headers and folding cells, so it fits 80 columns
@@ -117,7 +115,7 @@ def forecast_table(report: Report, console: Console) -> Table:
     t.add_column("Moved most by", overflow="fold", min_width=12 if tty else None,
                  max_width=None if tty else 72)  # fmt: skip
     t.add_column("Diag.", overflow="fold", no_wrap=not tty, max_width=12 if tty else None)
-    for row in report.forecasts.to_dict("records"):
+    for row in report.forecast_rows():
         title = Text(str(row["title"]) if tty else one_line(row["title"]))
         outcome = str(row.get("outcome") or "")
         if outcome:
@@ -158,7 +156,7 @@ def forecast_table(report: Report, console: Console) -> Table:
     return t
 
 
-def run_status(report: Report, *, reused: bool) -> RenderableType:
+def run_status(report: Report | StoredReport, *, reused: bool) -> RenderableType:
     """One line on the run, then the diagnostics verdict (problems listed if it failed)."""
     line = Text()
     line.append(f"Run {report.run_id}", style="bold")
