@@ -194,12 +194,61 @@ def _scatter_sum(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray
     return out
 
 
-def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+CLUSTER_CHUNK = 1 << 23  # draws of one per-cluster quantity worked on at once (64 MB)
+
+
+def cluster_chunks(d: ModelData, shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """Ranges of cluster indices, each about :data:`CLUSTER_CHUNK` draws of a quantity."""
+    step = max(1, CLUSTER_CHUNK // (shape[0] * shape[1]))
+    return [(lo, min(lo + step, len(d.clusters))) for lo in range(0, len(d.clusters), step)]
+
+
+def cluster_weights(
+    d: ModelData, free: Mapping[str, np.ndarray], reliability: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, ...]:
+    """``(items, lam, rho_item, rho, w)`` of the clusters ``lo..hi-1`` and their items.
+
+    ``items`` are the indices of those clusters' items (evidence order),
+    ``reliability`` every source's draws. All clusters at once give the
+    arrays of the whole posterior.
+    """
+    shape = reliability.shape[:-1]
+    items = np.flatnonzero((d.item_cluster >= lo) & (d.item_cluster < hi))
+    # in place where a temporary would be as large as the result: at scale these
+    # (draws x clusters) arrays are most of a run's memory
+    if d.coding_sd > 0:
+        lam = np.exp(free["coding"][..., lo:hi])
+        lam *= d.cluster_log_lr[lo:hi]
+    else:
+        lam = np.broadcast_to(d.cluster_log_lr[lo:hi], shape + (hi - lo,)).copy()
+    rho_item = reliability[..., d.item_source[items]]
+    rho_item *= d.item_k[items]
+    # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
+    # (cluster x widest cluster) array, which a large cluster would make huge
+    logs = np.negative(rho_item)
+    with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
+        np.log1p(logs, out=logs)
+    rho = _scatter_sum(logs, d.item_cluster[items] - lo, hi - lo)
+    del logs
+    np.expm1(rho, out=rho)
+    np.negative(rho, out=rho)
+    w = np.expm1(lam)
+    w *= rho
+    np.log1p(w, out=w)
+    return items, lam, rho_item, rho, w
+
+
+def deterministics(
+    d: ModelData, free: Mapping[str, np.ndarray], per_item: bool = True
+) -> dict[str, np.ndarray]:
     """Every variable of the model's trace from its free variables (NumPy twin of build_model).
 
     Returns the free variables under the model's names too (``unstated``,
     ``theta0``, ``reliability_graded``, ...), so the result is the whole
-    posterior of the model.
+    posterior of the model. ``per_item=False`` leaves out the quantities with
+    one value per cluster or item (``coding``, ``lam``, ``rho_item``, ``rho``,
+    ``w``), working through the clusters a chunk at a time, so their draws are
+    never held whole (:func:`cluster_weights` gives them a chunk at a time).
     """
     nq, nd = len(d.questions), len(d.drivers)
     nt = nq + nd
@@ -258,31 +307,18 @@ def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np
         reliability[..., np.flatnonzero(d.graded)] = free["reliability"]
     out["reliability"] = reliability
 
-    if len(d.clusters):
-        # in place where a temporary would be as large as the result: at scale these
-        # (draws x clusters) arrays are most of a run's memory
+    if len(d.clusters) and per_item:
         if d.coding_sd > 0:
             out["coding"] = free["coding"]
-            lam = np.exp(free["coding"])
-            lam *= d.cluster_log_lr
-        else:
-            lam = np.broadcast_to(d.cluster_log_lr, shape + (len(d.clusters),)).copy()
-        rho_item = reliability[..., d.item_source]
-        rho_item *= d.item_k
-        # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
-        # (cluster x widest cluster) array, which a large cluster would make huge
-        logs = np.negative(rho_item)
-        with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
-            np.log1p(logs, out=logs)
-        rho = _scatter_sum(logs, d.item_cluster, len(d.clusters))
-        del logs
-        np.expm1(rho, out=rho)
-        np.negative(rho, out=rho)
-        w = np.expm1(lam)
-        w *= rho
-        np.log1p(w, out=w)
+        _, lam, rho_item, rho, w = cluster_weights(d, free, reliability, 0, len(d.clusters))
         out["lam"], out["rho_item"], out["rho"], out["w"] = lam, rho_item, rho, w
         pushed = _scatter_sum(w, d.cluster_target, nt)
+        push_q, push_d = pushed[..., :nq], pushed[..., nq:]
+    elif len(d.clusters):  # a chunk of clusters at a time, only their sums kept
+        pushed = np.zeros(shape + (nt,))
+        for lo, hi in cluster_chunks(d, shape):
+            w = cluster_weights(d, free, reliability, lo, hi)[-1]
+            pushed += _scatter_sum(w, d.cluster_target[lo:hi], nt)
         push_q, push_d = pushed[..., :nq], pushed[..., nq:]
     else:
         push_q, push_d = np.zeros(shape + (nq,)), np.zeros(shape + (nd,))

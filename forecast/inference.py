@@ -109,25 +109,47 @@ def sample(
         if progress:
             progress(0, 1, "drawing forward (nothing resolved: exact draws)")
         method = "forward"
+    import xarray as xr
+
     from forecast.posterior import DIAGNOSTICS, SUMMARY
     from forecast.trace import Trace
 
-    values = deterministics(data, free_draws(data, settings.seed, shape, given))
+    free = free_draws(data, settings.seed, shape, given)
+    # per-cluster and per-item draws too large to hold whole are summarised as drawn
+    streamed = per_item_bytes(data, shape) > PER_ITEM_BUDGET
+    values = deterministics(data, free, per_item=not streamed)
     nuts_vars = _full_names(data, {name for name, _ in given})
     idata = _inference_data(data, values, stats, nuts_vars)
     del values
+    on_nuts = _clusters_on_nuts(data, given)
+    summary, extra = xr.Dataset(), {}
+    if streamed:
+        from forecast.trace import streamed_summary
+
+        cpos = {c: i for i, c in enumerate(data.clusters)}
+        summary, extra = streamed_summary(
+            data, ws, free, idata.posterior, [cpos[c] for c in on_nuts]
+        )
+    del free
     if progress and sub is None:
         progress(1, 1, "drawn")
-    diagnostics, checked = _diagnose(idata, method, clusters=_clusters_on_nuts(data, given))
+    diagnostics, checked = _diagnose(idata, method, clusters=on_nuts, extra=extra)
     if "prob" in checked:  # each question's, as forecast.posterior.prob_diagnostics gives them
-        import xarray as xr
-
-        question = idata.posterior["prob"].coords["question"]
-        idata = Trace({**{g: idata[g] for g in idata.groups()}, SUMMARY: xr.Dataset(
-            {f"prob_{k}": (("question",), v) for k, v in zip(DIAGNOSTICS, checked["prob"],
-                                                             strict=True)},
-            coords={"question": question.values})})  # fmt: skip
+        question = idata.posterior["prob"].coords["question"].values
+        for k, v in zip(DIAGNOSTICS, checked["prob"], strict=True):
+            summary[f"prob_{k}"] = xr.DataArray(v, dims="question", coords={"question": question})
+    if summary.data_vars:
+        idata = Trace({**{g: idata[g] for g in idata.groups()}, SUMMARY: summary})
     return idata, diagnostics
+
+
+PER_ITEM_BUDGET = 1 << 30  # bytes of per-cluster and per-item draws held whole, at most
+
+
+def per_item_bytes(data, shape: tuple[int, int]) -> int:
+    """Bytes of the draws of ``coding``, ``lam``, ``rho``, ``w`` and ``rho_item`` (float64)."""
+    per_cluster = 4 if data.coding_sd > 0 else 3
+    return 8 * shape[0] * shape[1] * (per_cluster * len(data.clusters) + len(data.evidence))
 
 
 def _clusters_on_nuts(data, given: dict) -> list[str]:
@@ -270,9 +292,16 @@ def diagnose(idata: Trace, method: str, clusters: list[str] | None = None) -> Di
 
 
 def _diagnose(
-    idata: Trace, method: str, clusters: list[str] | None = None
+    idata: Trace,
+    method: str,
+    clusters: list[str] | None = None,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> tuple[Diagnostics, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """:func:`diagnose`, and each checked variable's ``(rhat, ess_bulk, ess_tail)``."""
+    """:func:`diagnose`, and each checked variable's ``(rhat, ess_bulk, ess_tail)``.
+
+    ``extra``: draws ``(chain, draw, k)`` of per-cluster variables the trace
+    does not hold (a run summarised as drawn), already cut to ``clusters``.
+    """
     from forecast.diagnostics import convergence
 
     post = idata.posterior
@@ -290,6 +319,10 @@ def _diagnose(
     if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())
     checked = {n: convergence(np.asarray(post[n].values)) for n in varying}
+    for n, x in (extra or {}).items():
+        if n not in post and n in (*REPORTED, *sampled) and x.size and float(x.std()) > 0:
+            varying.append(n)
+            checked[n] = convergence(x)
     if varying:
 
         def extreme(i: int, fn) -> float:
