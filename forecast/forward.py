@@ -87,12 +87,36 @@ def _direct_sd(d: ModelData) -> np.ndarray:
     return np.concatenate([np.sqrt(own_var), d.prior_sigma[nq:]])
 
 
-def prior_draws(
-    d: ModelData, name: str, keys: list[str], rng: np.random.Generator, n: int
+def _prior_parameters(d: ModelData, name: str, keys: list[str]) -> tuple[np.ndarray, ...]:
+    """The per-entity parameters of ``name``'s prior for the entities ``keys`` (may be none).
+
+    Computed once per variable: looking each entity up on its own (the target
+    index, the direct pooling's prior sd) would cost the number of targets per
+    entity, quadratic at scale.
+    """
+    if name == "free_prior":
+        t_index = {t: i for i, t in enumerate(d.targets)}
+        t = np.array([t_index[k] for k in keys], dtype=int)
+        if d.pooling == "direct":
+            return d.prior_mu[t], _direct_sd(d)[t]
+        return ()
+    if name == "reliability":
+        graded = [s for s, g in zip(d.sources, d.graded, strict=True) if g]
+        g_index = {s: i for i, s in enumerate(graded)}
+        i = np.array([g_index[k] for k in keys], dtype=int)
+        return d.beta_a[i], d.beta_b[i]
+    return ()
+
+
+def _draw(
+    d: ModelData,
+    name: str,
+    params: tuple[np.ndarray, ...],
+    rng: np.random.Generator,
+    size: tuple[int, int],
 ) -> np.ndarray:
-    """``n`` prior draws of ``name`` for the entities ``keys``: shape ``(n, len(keys))``."""
+    """Draws of ``name``'s prior, of shape ``size``, entities' parameters ``params``."""
     P = POOL_PRIORS
-    size = (n, len(keys))
     if name in ("offset_mean", "log_slope_mean"):
         return rng.normal(0.0, P[f"{name}_sd"], size)
     if name in ("offset_spread", "log_slope_spread"):
@@ -102,18 +126,21 @@ def prior_draws(
     if name == "info_overlap":
         return rng.beta(*P["overlap_beta"], size)
     if name == "free_prior":
-        t_index = {t: i for i, t in enumerate(d.targets)}
-        t = np.array([t_index[k] for k in keys], dtype=int)
-        if d.pooling == "direct":
-            return rng.normal(d.prior_mu[t], _direct_sd(d)[t], size)
+        if params:
+            return rng.normal(params[0], params[1], size)
         return rng.normal(0.0, DEFAULT_PRIOR_SD, size)
     if name == "reliability":
-        graded = [s for s, g in zip(d.sources, d.graded, strict=True) if g]
-        i = np.array([graded.index(k) for k in keys], dtype=int)
-        return rng.beta(d.beta_a[i], d.beta_b[i], size)
+        return rng.beta(params[0], params[1], size)
     if name == "coding":
         return rng.normal(-(d.coding_sd**2) / 2, d.coding_sd, size)
     raise KeyError(name)
+
+
+def prior_draws(
+    d: ModelData, name: str, keys: list[str], rng: np.random.Generator, n: int
+) -> np.ndarray:
+    """``n`` prior draws of ``name`` for the entities ``keys``: shape ``(n, len(keys))``."""
+    return _draw(d, name, _prior_parameters(d, name, keys), rng, (n, len(keys)))
 
 
 def free_draws(
@@ -130,35 +157,98 @@ def free_draws(
     out: dict[str, np.ndarray] = {}
     for name, keys in free_entities(d).items():
         values = np.empty((n, len(keys)))
+        params = _prior_parameters(d, name, keys)  # once per variable, sliced per entity
         for j, key in enumerate(keys):
             got = given.get((name, key))
             if got is not None:
                 values[:, j] = np.asarray(got, dtype=float).reshape(n)
             else:
-                values[:, j] = prior_draws(d, name, [key], _stream(seed, name, key), n)[:, 0]
+                one = tuple(p[j : j + 1] for p in params)
+                values[:, j] = _draw(d, name, one, _stream(seed, name, key), (n, 1))[:, 0]
         values = values.reshape(shape + (len(keys),))
         out[name] = values[..., 0] if name in TEAM else values
     return out
 
 
+SCATTER_CHUNK = 1 << 22  # values summed at once (memory: a sorted copy of this many)
+
+
 def _scatter_sum(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """``out[..., k] = sum of values[..., j] with index[j] == k`` over the last axis."""
+    """``out[..., k] = sum of values[..., j] with index[j] == k`` over the last axis.
+
+    Rows (draws) a chunk at a time: the sorted copy of ``values`` the sums need
+    would otherwise be as large as ``values``.
+    """
     out = np.zeros(values.shape[:-1] + (size,))
     if values.shape[-1] == 0:
         return out
     order = np.argsort(index, kind="stable")
     idx = index[order]
     starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    out[..., idx[starts]] = np.add.reduceat(values[..., order], starts, axis=-1)
+    rows = values.reshape(-1, values.shape[-1])
+    sums = out.reshape(-1, size)
+    step = max(1, SCATTER_CHUNK // values.shape[-1])
+    at = idx[starts]
+    for r in range(0, len(rows), step):
+        sums[r : r + step, at] = np.add.reduceat(rows[r : r + step, order], starts, axis=-1)
     return out
 
 
-def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+CLUSTER_CHUNK = 1 << 23  # draws of one per-cluster quantity worked on at once (64 MB)
+
+
+def cluster_chunks(d: ModelData, shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """Ranges of cluster indices, each about :data:`CLUSTER_CHUNK` draws of a quantity."""
+    step = max(1, CLUSTER_CHUNK // (shape[0] * shape[1]))
+    return [(lo, min(lo + step, len(d.clusters))) for lo in range(0, len(d.clusters), step)]
+
+
+def cluster_weights(
+    d: ModelData, free: Mapping[str, np.ndarray], reliability: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, ...]:
+    """``(items, lam, rho_item, rho, w)`` of the clusters ``lo..hi-1`` and their items.
+
+    ``items`` are the indices of those clusters' items (evidence order),
+    ``reliability`` every source's draws. All clusters at once give the
+    arrays of the whole posterior.
+    """
+    shape = reliability.shape[:-1]
+    items = np.flatnonzero((d.item_cluster >= lo) & (d.item_cluster < hi))
+    # in place where a temporary would be as large as the result: at scale these
+    # (draws x clusters) arrays are most of a run's memory
+    if d.coding_sd > 0:
+        lam = np.exp(free["coding"][..., lo:hi])
+        lam *= d.cluster_log_lr[lo:hi]
+    else:
+        lam = np.broadcast_to(d.cluster_log_lr[lo:hi], shape + (hi - lo,)).copy()
+    rho_item = reliability[..., d.item_source[items]]
+    rho_item *= d.item_k[items]
+    # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
+    # (cluster x widest cluster) array, which a large cluster would make huge
+    logs = np.negative(rho_item)
+    with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
+        np.log1p(logs, out=logs)
+    rho = _scatter_sum(logs, d.item_cluster[items] - lo, hi - lo)
+    del logs
+    np.expm1(rho, out=rho)
+    np.negative(rho, out=rho)
+    w = np.expm1(lam)
+    w *= rho
+    np.log1p(w, out=w)
+    return items, lam, rho_item, rho, w
+
+
+def deterministics(
+    d: ModelData, free: Mapping[str, np.ndarray], per_item: bool = True
+) -> dict[str, np.ndarray]:
     """Every variable of the model's trace from its free variables (NumPy twin of build_model).
 
     Returns the free variables under the model's names too (``unstated``,
     ``theta0``, ``reliability_graded``, ...), so the result is the whole
-    posterior of the model.
+    posterior of the model. ``per_item=False`` leaves out the quantities with
+    one value per cluster or item (``coding``, ``lam``, ``rho_item``, ``rho``,
+    ``w``), working through the clusters a chunk at a time, so their draws are
+    never held whole (:func:`cluster_weights` gives them a chunk at a time).
     """
     nq, nd = len(d.questions), len(d.drivers)
     nt = nq + nd
@@ -217,20 +307,18 @@ def deterministics(d: ModelData, free: Mapping[str, np.ndarray]) -> dict[str, np
         reliability[..., np.flatnonzero(d.graded)] = free["reliability"]
     out["reliability"] = reliability
 
-    if len(d.clusters):
+    if len(d.clusters) and per_item:
         if d.coding_sd > 0:
             out["coding"] = free["coding"]
-            lam = d.cluster_log_lr * np.exp(free["coding"])
-        else:
-            lam = np.broadcast_to(d.cluster_log_lr, shape + (len(d.clusters),)).copy()
-        rho_item = reliability[..., d.item_source] * d.item_k
-        # 1 - prod(1 - rho_e) over a cluster's items, as a sum of logs: no padded
-        # (cluster x widest cluster) array, which a large cluster would make huge
-        with np.errstate(divide="ignore"):  # rho_e = 1 gives log 0 = -inf, exp(-inf) = 0
-            rho = -np.expm1(_scatter_sum(np.log1p(-rho_item), d.item_cluster, len(d.clusters)))
-        w = np.log1p(rho * np.expm1(lam))
+        _, lam, rho_item, rho, w = cluster_weights(d, free, reliability, 0, len(d.clusters))
         out["lam"], out["rho_item"], out["rho"], out["w"] = lam, rho_item, rho, w
         pushed = _scatter_sum(w, d.cluster_target, nt)
+        push_q, push_d = pushed[..., :nq], pushed[..., nq:]
+    elif len(d.clusters):  # a chunk of clusters at a time, only their sums kept
+        pushed = np.zeros(shape + (nt,))
+        for lo, hi in cluster_chunks(d, shape):
+            w = cluster_weights(d, free, reliability, lo, hi)[-1]
+            pushed += _scatter_sum(w, d.cluster_target[lo:hi], nt)
         push_q, push_d = pushed[..., :nq], pushed[..., nq:]
     else:
         push_q, push_d = np.zeros(shape + (nq,)), np.zeros(shape + (nd,))

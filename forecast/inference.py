@@ -20,9 +20,8 @@ import numpy as np
 from forecast.errors import RunError
 
 if TYPE_CHECKING:
-    import arviz as az
-
     from forecast.runs import Run
+    from forecast.trace import Trace
     from forecast.workspace import Settings, Workspace
 
 RHAT_MAX = 1.01
@@ -75,7 +74,7 @@ def sample(
     cores: int | None = None,
     cache_dir: Path | None = None,
     store: bool = True,
-) -> tuple[az.InferenceData, Diagnostics]:
+) -> tuple[Trace, Diagnostics]:
     """Draw from the posterior of the model of ``ws``.
 
     NUTS samples only the part the resolved questions inform
@@ -110,12 +109,47 @@ def sample(
         if progress:
             progress(0, 1, "drawing forward (nothing resolved: exact draws)")
         method = "forward"
-    values = deterministics(data, free_draws(data, settings.seed, shape, given))
+    import xarray as xr
+
+    from forecast.posterior import DIAGNOSTICS, SUMMARY
+    from forecast.trace import Trace
+
+    free = free_draws(data, settings.seed, shape, given)
+    # per-cluster and per-item draws too large to hold whole are summarised as drawn
+    streamed = per_item_bytes(data, shape) > PER_ITEM_BUDGET
+    values = deterministics(data, free, per_item=not streamed)
     nuts_vars = _full_names(data, {name for name, _ in given})
     idata = _inference_data(data, values, stats, nuts_vars)
+    del values
+    on_nuts = _clusters_on_nuts(data, given)
+    summary, extra = xr.Dataset(), {}
+    if streamed:
+        from forecast.trace import streamed_summary
+
+        cpos = {c: i for i, c in enumerate(data.clusters)}
+        summary, extra = streamed_summary(
+            data, ws, free, idata.posterior, [cpos[c] for c in on_nuts]
+        )
+    del free
     if progress and sub is None:
         progress(1, 1, "drawn")
-    return idata, diagnose(idata, method, clusters=_clusters_on_nuts(data, given))
+    diagnostics, checked = _diagnose(idata, method, clusters=on_nuts, extra=extra)
+    if "prob" in checked:  # each question's, as forecast.posterior.prob_diagnostics gives them
+        question = idata.posterior["prob"].coords["question"].values
+        for k, v in zip(DIAGNOSTICS, checked["prob"], strict=True):
+            summary[f"prob_{k}"] = xr.DataArray(v, dims="question", coords={"question": question})
+    if summary.data_vars:
+        idata = Trace({**{g: idata[g] for g in idata.groups()}, SUMMARY: summary})
+    return idata, diagnostics
+
+
+PER_ITEM_BUDGET = 1 << 30  # bytes of per-cluster and per-item draws held whole, at most
+
+
+def per_item_bytes(data, shape: tuple[int, int]) -> int:
+    """Bytes of the draws of ``coding``, ``lam``, ``rho``, ``w`` and ``rho_item`` (float64)."""
+    per_cluster = 4 if data.coding_sd > 0 else 3
+    return 8 * shape[0] * shape[1] * (per_cluster * len(data.clusters) + len(data.evidence))
 
 
 def _clusters_on_nuts(data, given: dict) -> list[str]:
@@ -139,11 +173,11 @@ def _full_names(data, entities: set[str]) -> list[str]:
     return sorted({n for e in entities if e in names for n in names[e].split("+")})
 
 
-def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> az.InferenceData:
-    import arviz as az
+def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> Trace:
     import xarray as xr
 
     from forecast.forward import dims
+    from forecast.trace import Trace
 
     entity = dims(data)
     chains, draws = values["prob"].shape[:2]
@@ -164,7 +198,7 @@ def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> az
         groups["sample_stats"] = xr.Dataset(
             {k: xr.DataArray(v, dims=("chain", "draw"), coords=base) for k, v in stats.items()}
         )
-    return az.InferenceData(**groups)
+    return Trace(groups)
 
 
 NUTS_STATS = ("diverging", "n_steps", "tree_depth")
@@ -246,23 +280,34 @@ def _nuts(sub, settings: Settings, progress: Progress | None, cores: int | None 
     return trace, stats
 
 
-def diagnose(
-    idata: az.InferenceData, method: str, clusters: list[str] | None = None
-) -> Diagnostics:
+def diagnose(idata: Trace, method: str, clusters: list[str] | None = None) -> Diagnostics:
     """R-hat, bulk and tail ESS of every reported quantity; divergences.
 
     ``clusters``: the clusters whose weights to check (default: all). A
     cluster whose weight involves no NUTS draw is exact and independent:
     nothing to converge, and at scale most of the cost of these checks.
+    ``idata``: a :class:`forecast.trace.Trace` or an ``arviz.InferenceData``.
     """
-    import warnings
+    return _diagnose(idata, method, clusters)[0]
 
-    import arviz as az
+
+def _diagnose(
+    idata: Trace,
+    method: str,
+    clusters: list[str] | None = None,
+    extra: dict[str, np.ndarray] | None = None,
+) -> tuple[Diagnostics, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """:func:`diagnose`, and each checked variable's ``(rhat, ess_bulk, ess_tail)``.
+
+    ``extra``: draws ``(chain, draw, k)`` of per-cluster variables the trace
+    does not hold (a run summarised as drawn), already cut to ``clusters``.
+    """
+    from forecast.diagnostics import convergence
 
     post = idata.posterior
     # the reported quantities, and the free variables NUTS sampled
     sampled = [n for n in str(post.attrs.get("nuts_vars", "")).split(",") if n]
-    names = [n for n in (*REPORTED, *sampled) if n in post]
+    names = [n for n in dict.fromkeys((*REPORTED, *sampled)) if n in post]
     post = post[names]
     if clusters is not None and "cluster" in post.dims:
         post = post.sel(cluster=list(clusters))
@@ -273,22 +318,19 @@ def diagnose(
     divergences = 0
     if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())
+    checked = {n: convergence(np.asarray(post[n].values)) for n in varying}
+    for n, x in (extra or {}).items():
+        if n not in post and n in (*REPORTED, *sampled) and x.size and float(x.std()) > 0:
+            varying.append(n)
+            checked[n] = convergence(x)
     if varying:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # constant elements give nan
-            rhat = az.rhat(post, var_names=varying)
-            bulk = az.ess(post, var_names=varying, method="bulk")
-            tail = az.ess(post, var_names=varying, method="tail")
 
-        def extreme(ds, fn):
-            vals = [np.asarray(ds[n]).ravel() for n in varying]
-            vals = np.concatenate(vals)
+        def extreme(i: int, fn) -> float:
+            vals = np.concatenate([np.ravel(checked[n][i]) for n in varying])
             vals = vals[np.isfinite(vals)]
             return float(fn(vals)) if vals.size else float("nan")
 
-        max_rhat = extreme(rhat, np.max)
-        min_bulk = extreme(bulk, np.min)
-        min_tail = extreme(tail, np.min)
+        max_rhat, min_bulk, min_tail = extreme(0, np.max), extreme(1, np.min), extreme(2, np.min)
     else:
         max_rhat, min_bulk, min_tail = 1.0, float("inf"), float("inf")
     nchains = post.sizes["chain"]
@@ -310,7 +352,8 @@ def diagnose(
             "raise target_accept in forecast.toml [sampler] (e.g. 0.95) and look for a prior "
             "that fights the data"
         )
-    return Diagnostics(method, divergences, max_rhat, min_bulk, min_tail, tuple(problems))
+    diagnostics = Diagnostics(method, divergences, max_rhat, min_bulk, min_tail, tuple(problems))
+    return diagnostics, checked
 
 
 def ensure_run(
@@ -348,8 +391,9 @@ def ensure_run(
             if not note:
                 return run
             noted = replace(run, note=note)
-        if "idata" in run.__dict__:
-            noted.__dict__["idata"] = run.__dict__["idata"]  # already in memory
+        for held in ("trace", "idata"):  # already in memory
+            if held in run.__dict__:
+                noted.__dict__[held] = run.__dict__[held]
         return noted
 
     key = runs.run_key(ws, settings)

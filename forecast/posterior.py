@@ -56,11 +56,6 @@ def _draws(idata: az.InferenceData, name: str) -> np.ndarray:
     return np.asarray(var.values).reshape((-1,) + var.shape[2:])
 
 
-def _interval(x: np.ndarray) -> tuple[float, float]:
-    lo, hi = np.quantile(x, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2])
-    return float(lo), float(hi)
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # stable for large |x|
 
@@ -81,11 +76,13 @@ def forecast_table(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     prob = _draws(idata, "prob")
     prior = _draws(idata, "prob_prior")
     rhat, bulk, tail = prob_diagnostics(idata)
-    order = list(post["prob"].coords["question"].values)
+    order = {q: i for i, q in enumerate(post["prob"].coords["question"].values)}
+    # every question's interval in one pass (a question's column alone gives the same numbers)
+    los, his = np.quantile(prob, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=0)
     rows = []
     for q in ws.questions:
-        i = order.index(q.id)
-        lo, hi = _interval(prob[:, i])
+        i = order[q.id]
+        lo, hi = float(los[i]), float(his[i])
         rows.append(
             {
                 "id": q.id,
@@ -111,20 +108,12 @@ def prob_diagnostics(idata: az.InferenceData) -> tuple[np.ndarray, np.ndarray, n
     A compact stored trace (:mod:`forecast.trace`) carries them as computed
     from the draws before they were stored as float32.
     """
-    import warnings
-
-    import arviz as az
+    from forecast.diagnostics import convergence
 
     if SUMMARY in idata.groups() and "prob_rhat" in idata[SUMMARY]:
         ds = idata[SUMMARY]
         return tuple(np.asarray(ds[f"prob_{k}"].values) for k in DIAGNOSTICS)  # type: ignore[return-value]
-    post = idata.posterior
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a constant question gives nan
-        rhat = az.rhat(post, var_names=["prob"])["prob"].values
-        bulk = az.ess(post, var_names=["prob"], method="bulk")["prob"].values
-        tail = az.ess(post, var_names=["prob"], method="tail")["prob"].values
-    return rhat, bulk, tail
+    return convergence(np.asarray(idata.posterior["prob"].values))
 
 
 @dataclass(frozen=True)
@@ -138,16 +127,20 @@ class _Reach:
 
 
 def _reaches(ws: Workspace) -> list[_Reach]:
-    targets = {}
+    """Each (question, cluster) reach: questions in order, then clusters in order of first item."""
+    targets: dict[str, str] = {}
     for e in ws.evidence:
         targets.setdefault(e.cluster, e.bears_on)
+    by_target: dict[str, list[tuple[int, str]]] = {}
+    for n, (c, t) in enumerate(targets.items()):
+        by_target.setdefault(t, []).append((n, c))
     out = []
     for q in ws.questions:
-        for c, t in targets.items():
-            if t == q.id:
-                out.append(_Reach(q.id, c, "", 1.0))
-            elif t in q.drivers and q.drivers[t] != 0:
-                out.append(_Reach(q.id, c, t, float(q.drivers[t])))
+        found = [(n, c, "", 1.0) for n, c in by_target.get(q.id, ())]
+        for d, loading in q.drivers.items():
+            if loading != 0 and d != q.id:
+                found += [(n, c, d, float(loading)) for n, c in by_target.get(d, ())]
+        out += [_Reach(q.id, c, via, loading) for _, c, via, loading in sorted(found)]
     return out
 
 
@@ -155,7 +148,7 @@ EFFECT_COLUMNS = [
     "question", "kind", "id", "cluster", "via", "loading", "mean", "lo", "hi", "prob_without",
     "prob_shift",
 ]  # fmt: skip
-EFFECT_CHUNK = 512  # reaches whose draws are worked on at once (memory: chunk x draws)
+EFFECT_CHUNK = 512  # entities or reaches worked on at once (memory: chunk x draws)
 EFFECT_TEXT = ("question", "kind", "id", "cluster", "via")
 SUMMARY = "summary"  # the stored trace's group of summaries (see forecast.trace)
 
@@ -211,38 +204,47 @@ def effects(idata: az.InferenceData, ws: Workspace) -> pd.DataFrame:
     epos = {e: i for i, e in enumerate(post["rho_item"].coords["evidence"].values)} if (
         "rho_item" in post) else {}  # fmt: skip
     members = _members(ws)
+    # each entity (a cluster, or an item of a cluster of several) once, with the reaches it has
+    entities: dict[tuple[str, str, str], list[int]] = {}
     spec: list[tuple[_Reach, str, str]] = []  # (reach, kind, cluster or item id)
     for r in _reaches(ws):
-        spec.append((r, "cluster", r.cluster))
         group = members[r.cluster]
-        if len(group) > 1:
-            spec += [(r, "item", e.id) for e in group]
-    several = any(kind == "item" for _, kind, _ in spec)
+        for kind, ident in [("cluster", r.cluster)] + (
+            [("item", e.id) for e in group] if len(group) > 1 else []
+        ):
+            entities.setdefault((kind, ident, r.cluster), []).append(len(spec))
+            spec.append((r, kind, ident))
+    several = any(kind == "item" for kind, _, _ in entities)
     lam = _draws(idata, "lam") if several else None
     rho_item = _draws(idata, "rho_item") if several else None
-    rows = []
-    for start in range(0, len(spec), EFFECT_CHUNK):  # columns of draws, a chunk at a time
-        part = spec[start : start + EFFECT_CHUNK]
-        # rows are reaches, columns draws: quantiles partition contiguous rows
-        t = theta.T[[qpos[r.question] for r, _, _ in part]]
-        js = [cpos[r.cluster] for r, _, _ in part]
-        contrib = w.T[js]
-        for n, (r, kind, ident) in enumerate(part):
+    theta_rows = np.ascontiguousarray(theta.T)  # rows questions, columns draws
+    forecast = _sigmoid(theta_rows).mean(axis=1)
+    rows: list[tuple | None] = [None] * len(spec)
+    keys = list(entities)
+    for start in range(0, len(keys), EFFECT_CHUNK):  # an entity's draws, a chunk at a time
+        part = keys[start : start + EFFECT_CHUNK]
+        # rows are entities, columns draws: quantiles partition contiguous rows
+        draws = np.ascontiguousarray(w.T[[cpos[c] for _, _, c in part]])
+        for n, (kind, ident, cluster) in enumerate(part):
             if kind == "item":  # the item taken out of its cluster's corroboration
-                others = [epos[o.id] for o in members[r.cluster] if o.id != ident]
+                others = [epos[o.id] for o in members[cluster] if o.id != ident]
                 rho_without = corroborated(rho_item[:, others], axis=1)
-                contrib[n] -= schum_weight(rho_without, lam[:, js[n]])
-        contrib *= np.array([r.loading for r, _, _ in part])[:, None]
-        forecast = _sigmoid(t).mean(axis=1)
-        without = _sigmoid(t - contrib).mean(axis=1)
-        lo, hi = np.quantile(contrib, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
-        mean = contrib.mean(axis=1)
-        for n, (r, kind, ident) in enumerate(part):
-            rows.append(
-                (r.question, kind, ident, r.cluster, r.via, r.loading, float(mean[n]),
-                 float(lo[n]), float(hi[n]), float(without[n]),
-                 float(forecast[n] - without[n]))
-            )  # fmt: skip
+                draws[n] -= schum_weight(rho_without, lam[:, cpos[cluster]])
+        lo, hi = np.quantile(draws, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=1)
+        mean = draws.mean(axis=1)
+        which = [(n, j) for n, key in enumerate(part) for j in entities[key]]
+        for at in range(0, len(which), EFFECT_CHUNK):  # the reaches of these entities
+            chunk = which[at : at + EFFECT_CHUNK]
+            reach = [spec[j][0] for _, j in chunk]
+            loading = np.array([r.loading for r in reach])
+            contrib = draws[[n for n, _ in chunk]] * loading[:, None]
+            q = [qpos[r.question] for r in reach]
+            without = _sigmoid(theta_rows[q] - contrib).mean(axis=1)
+            for m, ((n, j), r) in enumerate(zip(chunk, reach, strict=True)):
+                a, b = r.loading * lo[n], r.loading * hi[n]  # a negative loading swaps them
+                rows[j] = (r.question, spec[j][1], spec[j][2], r.cluster, r.via, r.loading,
+                           float(r.loading * mean[n]), float(min(a, b)), float(max(a, b)),
+                           float(without[m]), float(forecast[q[m]] - without[m]))  # fmt: skip
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
 
 

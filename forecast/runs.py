@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from forecast.inference import Diagnostics
+    from forecast.trace import Trace
     from forecast.workspace import Settings, Workspace
 
 RUNS = Path(".forecast") / "runs"
@@ -46,9 +47,22 @@ class Run:
     ledger_note: str = field(default="", compare=False)  # why the ledger did not record it
 
     @cached_property
+    def trace(self) -> Trace | az.InferenceData:
+        """The run's stored draws and summaries, as :mod:`forecast.posterior` reads them.
+
+        In memory, with no ArviZ, for a run sampled by this process; read from
+        ``trace.nc`` otherwise (as :attr:`idata`).
+        """
+        return self.idata
+
+    @cached_property
     def idata(self) -> az.InferenceData:
+        """The stored trace as an ``arviz.InferenceData`` (ArviZ imported to make it)."""
         from forecast import trace
 
+        if "trace" in self.__dict__:  # sampled by this process: already in memory
+            held = self.__dict__["trace"]
+            return held.to_arviz() if isinstance(held, trace.Trace) else held
         try:
             return trace.read(self.path / "trace.nc")
         except Exception as exc:  # a damaged trace file: say which, don't crash
@@ -102,7 +116,7 @@ def _versions() -> dict[str, str]:
 
 
 def save_run(
-    ws: Workspace, settings: Settings, idata: az.InferenceData, diagnostics: Diagnostics
+    ws: Workspace, settings: Settings, idata: Trace | az.InferenceData, diagnostics: Diagnostics
 ) -> Run:
     """Store a run atomically and return it.
 
@@ -137,7 +151,7 @@ def save_run(
         ],
     }
     run = _store(ws, manifest, lambda tmp: trace.write(stored, tmp / "trace.nc"))
-    run.__dict__["idata"] = stored  # already in memory
+    run.__dict__["trace"] = stored  # already in memory
     return run
 
 

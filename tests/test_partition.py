@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from factory import interval, item, question, workspace
 
-from forecast import inference
-from forecast.forward import deterministics, free_draws
+from forecast import forward, inference
+from forecast.forward import deterministics, free_draws, free_entities
 from forecast.inference import sample
 from forecast.model import build_model, model_data
 from forecast.partition import connected_data
@@ -98,6 +99,56 @@ def test_forward_draws_need_no_pymc_and_keep_untouched_draws():
     # the new item "for" b raised b in every draw
     assert bool((second.posterior["prob"].sel(question="b")
                  > first.posterior["prob"].sel(question="b")).all())  # fmt: skip
+
+
+def _entity_by_entity(d, seed, shape, given):
+    """Each entity's draws as its own prior, from its own stream, one entity at a time."""
+    n = shape[0] * shape[1]
+    out = {}
+    for name, keys in free_entities(d).items():
+        cols = [
+            given[(name, key)].reshape(n, 1) if (name, key) in given
+            else forward.prior_draws(d, name, [key], forward._stream(seed, name, key), n)
+            for key in keys
+        ]  # fmt: skip
+        values = np.concatenate(cols, axis=1) if cols else np.empty((n, 0))
+        out[name] = values.reshape(shape + (len(keys),))
+    return out
+
+
+@pytest.mark.parametrize("pooling", ["hierarchical", "direct"])
+def test_free_draws_are_each_entitys_own_stream(pooling):
+    """The per-variable parameters computed once give the draws entity-by-entity lookups gave."""
+    from forecast.workspace import load_workspace
+
+    if pooling == "hierarchical":
+        d = model_data(load_workspace(Path(__file__).resolve().parents[1]))
+    else:  # one statement a target, drivers, graded sources, some targets nobody states
+        targets = [f"q{i}" for i in range(12)] + ["d1", "d2"]
+        ws = workspace(
+            [question(t, drivers={"d1": 0.5, "d2": -0.3}) for t in targets[:12]],
+            statements=[interval("x", t, 0.3 + 0.03 * i, 0.1, 0.8)
+                        for i, t in enumerate(targets) if i % 3],
+            evidence=[item(f"E{i}", targets[i % 14], 2.0, source="g" if i % 2 else "h")
+                      for i in range(20)],
+            sources=[Source("g", "Graded", grade="C"), Source("h", "Other", grade="E")],
+            drivers=["d1", "d2"], pooling="direct",
+        )  # fmt: skip
+        d = model_data(ws)
+        assert d.pooling == "direct"
+    shape = (2, 7)
+    entities = free_entities(d)
+    name = "free_prior" if pooling == "direct" else "offset_z"
+    given = {(name, entities[name][1]): np.arange(14.0).reshape(shape)}
+    ours = free_draws(d, 11, shape, given)
+    reference = _entity_by_entity(d, 11, shape, given)
+    assert set(ours) == set(reference)
+    for key in ours:
+        want = reference[key][..., 0] if key in forward.TEAM else reference[key]
+        np.testing.assert_array_equal(ours[key], want)
+    assert ours[name][..., 1].tolist() == given[(name, entities[name][1])].tolist()
+    if pooling == "direct":  # every target drawn around its own stated centre
+        assert len(entities["free_prior"]) == 14 and len(entities["reliability"]) == 2
 
 
 def test_evidence_on_an_open_question_reuses_the_nuts_draws(tmp_path, monkeypatch):

@@ -122,11 +122,66 @@ def test_old_format_run_still_reads(sampled, tmp_path):
     """A run stored before the compact format (full float64 draws) reads as before."""
     ws, full, diagnostics = sampled
     run = runs.save_run(ws, ws.settings, full, diagnostics)
-    full.to_netcdf(str(run.path / "trace.nc"))  # as the old code stored it
+    # as the old code stored it: every draw, no summary group
+    trace.Trace({g: full[g] for g in full.groups() if g != "summary"}).to_netcdf(
+        run.path / "trace.nc"
+    )
     again = runs.load_run(ws, run.run_id)
     assert "w" in again.idata.posterior and "summary" not in again.idata.groups()
     pd.testing.assert_frame_equal(
         posterior.contributions(again.idata, ws), posterior.contributions(full, ws)
+    )
+
+
+def test_a_run_sampled_now_holds_what_is_stored(sampled, tmp_path):
+    """In memory (no ArviZ) the run's trace has the numbers ArviZ reads back from trace.nc."""
+    import shutil
+
+    import arviz as az
+
+    ws0, full, diagnostics = sampled
+    root = tmp_path / "ws"
+    shutil.copytree(ws0.root, root, ignore=shutil.ignore_patterns(".forecast", "reports"))
+    ws = load_workspace(root)
+    run = runs.save_run(ws, ws.settings, full, diagnostics)
+    held = run.trace
+    assert isinstance(held, trace.Trace) and held.groups() == ["posterior", "summary"]
+    back = az.from_netcdf(str(run.path / "trace.nc"))
+    assert set(back.groups()) == {"posterior", "summary"}
+    for group in ("posterior", "summary"):
+        for name, var in held[group].data_vars.items():
+            assert var.dtype == back[group][name].dtype, name
+            np.testing.assert_array_equal(var.values, back[group][name].values)
+    assert isinstance(run.idata, az.InferenceData)
+    pd.testing.assert_frame_equal(
+        posterior.forecast_table(held, ws), posterior.forecast_table(back, ws)
+    )
+
+
+def test_a_run_too_large_to_hold_is_summarised_as_drawn(sampled, monkeypatch):
+    """Per-cluster and per-item draws made a chunk of clusters at a time give the same run."""
+    from forecast import forward, inference
+
+    ws, full, _ = sampled
+    monkeypatch.setattr(inference, "PER_ITEM_BUDGET", 0)
+    monkeypatch.setattr(forward, "CLUSTER_CHUNK", 300 * 7)  # 7 clusters a chunk (2 x 150 draws)
+    streamed, diagnostics = inference.sample(ws)
+    assert not {"w", "lam", "rho", "rho_item", "coding"} & set(streamed.posterior.data_vars)
+    assert diagnostics.method == "forward"
+    a, b = trace.compact(full, ws), trace.compact(streamed, ws)
+    assert sorted(a["summary"].data_vars) == sorted(b["summary"].data_vars)
+    for name, var in a["summary"].data_vars.items():
+        got = b["summary"][name].values
+        if var.dtype.kind != "f":
+            assert (var.values == got).all(), name
+        elif not name.startswith("prob_"):  # the sums' order differs: a last-digit difference
+            np.testing.assert_allclose(got, var.values, rtol=1e-9, atol=1e-12, err_msg=name)
+    for name, var in a["posterior"].data_vars.items():
+        np.testing.assert_allclose(b["posterior"][name].values, var.values, rtol=1e-6)
+    pd.testing.assert_frame_equal(posterior.contributions(a, ws), posterior.contributions(b, ws))
+    # R-hat's folded ranks tie at the median: a last-digit difference may break the tie
+    np.testing.assert_allclose(
+        b["summary"]["prob_rhat"].values, a["summary"]["prob_rhat"].values, rtol=1e-2
     )
 
 

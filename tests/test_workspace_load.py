@@ -314,3 +314,24 @@ def test_doc_codebook_tables_match_the_codebook():
     settings = Settings()
     for key in ("draws", "chains", "tune", "seed", "target_accept"):
         assert f"| `sampler.{key}` | `{getattr(settings, key)}` |" in doc, key
+
+
+def test_libyaml_and_pure_python_parsers_read_the_same_trees():
+    """Files are parsed by libyaml when it is built; the trees (tags, values, lines) match."""
+    import yaml
+
+    from forecast.formats import _FAST_LOADER
+
+    def tree(n):
+        if isinstance(n, yaml.ScalarNode):
+            return (n.tag, n.value, n.start_mark.line)
+        items = n.value if isinstance(n, yaml.SequenceNode) else [x for kv in n.value for x in kv]
+        return (n.tag, n.start_mark.line, [tree(x) for x in items])
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.glob("priors/*.yaml"))]
+    texts += ["a: &x [1, 'two', {b: ~}]\nc: *x\nd: |\n  block\n  text\n", "- 2026-07-04\n- 1e3\n"]
+    for text in texts:
+        assert tree(yaml.compose(text, Loader=_FAST_LOADER)) == tree(
+            yaml.compose(text, Loader=yaml.SafeLoader)
+        )

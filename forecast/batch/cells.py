@@ -141,7 +141,7 @@ def run_cell(
         if as_of:
             ws = cut(ws, dt.date.fromisoformat(as_of))
         run = ensure_run(ws, replace(ws.settings, **settings), reuse=False, cores=1)
-        table = forecast_table(run.idata, ws)
+        table = forecast_table(run.trace, ws)
         trace = (run.path / "trace.nc").read_bytes()
         manifest = dict(run.manifest)
     return {

@@ -119,7 +119,7 @@ def run(
     settings = settings_with(ws, seed, draws, chains)
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress, reuse=False)
-    frame = forecast_table(result.idata, ws)
+    frame = forecast_table(result.trace, ws)
     table = Table(title=f"run {result.run_id}", title_justify="left")
     for col in ("question", "prior", "forecast", "90% interval", "R-hat", "ESS bulk/tail"):
         table.add_column(col, justify="left" if col == "question" else "right")
@@ -159,7 +159,7 @@ def joint(
     with SamplingProgress() as progress:
         result = ensure_run(ws, settings, progress=progress)
     warn_run(result)
-    j = joint_of(result.idata, a, b)
+    j = joint_of(result.trace, a, b)
     if as_json:
         typer.echo(json.dumps({**asdict(j), "run_id": result.run_id}, indent=2))
         return
