@@ -402,7 +402,7 @@ def ensure_run(
         found = runs.find_run(ws, key)
         if found is not None:
             try:
-                found.idata  # noqa: B018 - load it now: a damaged trace means sampling anew
+                found.trace  # noqa: B018 - load it now: a damaged trace means sampling anew
                 return recorded(found)
             except RunError as exc:
                 note = f"stored run {found.run_id} is damaged ({exc}); sampling it anew"

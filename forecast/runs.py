@@ -50,10 +50,19 @@ class Run:
     def trace(self) -> Trace | az.InferenceData:
         """The run's stored draws and summaries, as :mod:`forecast.posterior` reads them.
 
-        In memory, with no ArviZ, for a run sampled by this process; read from
-        ``trace.nc`` otherwise (as :attr:`idata`).
+        In memory for a run sampled by this process; read from ``trace.nc`` by
+        xarray otherwise. Either way no ArviZ is imported (:attr:`idata` does).
         """
-        return self.idata
+        from forecast import trace
+
+        if "idata" in self.__dict__:  # already read as an InferenceData
+            return self.__dict__["idata"]
+        try:
+            return trace.read_trace(self.path / "trace.nc")
+        except Exception as exc:  # a damaged trace file: say which, don't crash
+            raise RunError(
+                f"{self.path / 'trace.nc'}: cannot read the stored trace ({exc})"
+            ) from None
 
     @cached_property
     def idata(self) -> az.InferenceData:

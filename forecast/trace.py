@@ -241,6 +241,20 @@ def write(idata: Trace | az.InferenceData, path: str | Path) -> None:
         mode = "a"
 
 
+def read_trace(path: str | Path) -> Trace:
+    """A stored trace read into memory by xarray alone (no ArviZ), every group."""
+    import h5netcdf
+    import xarray as xr
+
+    with h5netcdf.File(str(path), "r") as f:
+        names = list(f.groups)
+    groups = {}
+    for name in names:
+        with xr.open_dataset(path, group=name, engine="h5netcdf") as ds:
+            groups[name] = ds.load()  # into memory once: lazy reads decompress again and again
+    return Trace(groups)
+
+
 def read(path: str | Path) -> az.InferenceData:
     """A stored trace, old format or new, read into memory."""
     import arviz as az

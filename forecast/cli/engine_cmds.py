@@ -311,7 +311,7 @@ def whatif(
         before_idata = None
         if stored is not None:
             try:
-                before_idata = stored.idata
+                before_idata = stored.trace
             except RunError as exc:  # sampled anew below, in memory only: say so
                 warn(f"warning: stored run {stored.run_id} is damaged ({exc}); sampling it anew")
         # stored NUTS draws of the resolved part are reused, never written: whatif writes nothing

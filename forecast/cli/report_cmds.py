@@ -154,7 +154,7 @@ def report(
     run = _run(ws, seed, draws, chains, fresh, ledger_optional=True)  # a report goes on
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
     if json_out:
-        data = report_json(forecast_table(run.idata, ws).to_dict("records"), run.manifest)
+        data = report_json(forecast_table(run.trace, ws).to_dict("records"), run.manifest)
         typer.echo(json.dumps(data))
         _strict(ok, strict)
         return
@@ -231,7 +231,7 @@ def explain(
     warn_workspace(ws)
     run = _run(ws, seed, draws, chains, fresh)
     ok = bool(run.manifest.get("diagnostics", {}).get("ok", False))
-    exp = build_explanation(ws, run.idata, question, run_id=run.run_id, ok=ok)
+    exp = build_explanation(ws, run.trace, question, run_id=run.run_id, ok=ok)
     if json_out:
         rows = json.loads(exp.table.to_json(orient="records"))
         typer.echo(

@@ -258,7 +258,7 @@ def build_report(
     """
     from forecast import posterior
 
-    idata = run.idata
+    idata = run.trace
     forecasts = posterior.forecast_table(idata, ws)
     contribs = posterior.contributions(idata, ws)
     drivers = {d.id: d.title for d in ws.drivers}
