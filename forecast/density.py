@@ -40,7 +40,8 @@ _INTS = ("team", "sizes", "st_a", "st_t", "free_t", "graded_of", "item_source", 
 _FLOATS = ("pool", "coding", "st_mu", "st_sigma", "st_n", "free_mu", "free_sd", "shift",
            "loadings", "beta_a", "beta_b", "fixed_rel", "item_k", "log_lr", "outcomes")  # fmt: skip
 # "sizes": where each variable starts in x (-1: absent), and counts
-_SIZES = ("n_analysts", "at_oz", "at_lz", "at_eps", "at_free", "nq", "nd", "at_rel", "at_cod")
+_SIZES = ("n_analysts", "at_oz", "at_lz", "at_eps", "at_free", "nq", "nd", "at_rel", "at_cod",
+          "centred")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,19 @@ class Layout:
     ints: np.ndarray  # the _INTS segments, concatenated
     floats: np.ndarray  # the _FLOATS segments, concatenated
     bounds: np.ndarray  # segment k of ints: ints[bounds[k]:bounds[k+1]]; floats after
+    centred: bool = False  # sampled in centred log-slopes (to_model)
 
     def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.ints, self.floats, self.bounds
 
 
-def layout(d: ModelData) -> Layout:
-    """The unconstrained vector of ``d``'s free variables and the arrays the kernel reads."""
+def layout(d: ModelData, centred: bool = False) -> Layout:
+    """The unconstrained vector of ``d``'s free variables and the arrays the kernel reads.
+
+    ``centred``: the sampler moves each analyst's log-slope itself instead of
+    its standardised deviation ``log_slope_z`` (the same posterior, other
+    coordinates; see :func:`to_model`).
+    """
     from forecast.partition import model_names
 
     entities = {name: keys for name, keys in free_entities(d).items() if keys}
@@ -101,7 +108,8 @@ def layout(d: ModelData) -> Layout:
     P = POOL_PRIORS
     overlap = P["overlap_beta"] or (1.0, 1.0)
     coding_mu = -(d.coding_sd**2) / 2
-    sizes = {"n_analysts": len(d.analysts) if is_pooled else 0, "nq": nq, "nd": nd}
+    sizes = {"n_analysts": len(d.analysts) if is_pooled else 0, "nq": nq, "nd": nd,
+             "centred": int(centred and is_pooled)}  # fmt: skip
     sizes |= {k: at(v) for k, v in (("at_oz", "offset_z"), ("at_lz", "log_slope_z"),
               ("at_eps", "stated_z"), ("at_free", "free_prior"), ("at_rel", "reliability"),
               ("at_cod", "coding"))}  # fmt: skip
@@ -135,11 +143,24 @@ def layout(d: ModelData) -> Layout:
     return Layout(
         slices, model_names(d), start, centre,
         np.concatenate(int_parts), np.concatenate(float_parts), bounds.astype(np.int64),
+        bool(sizes["centred"]),
     )  # fmt: skip
 
 
-def expand(lay: Layout, d: ModelData, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Draws of ``x`` (shape ``(..., ndim)``) as the model's free variables, by trace name."""
+def to_model(lay: Layout, y: np.ndarray) -> np.ndarray:
+    """Sampler coordinates to the model's: ``log_slope_z = (log slope - mean) / spread``."""
+    if not lay.centred:
+        return y
+    x = np.array(y, dtype=float)
+    mean = y[..., lay.slices["log_slope_mean"]]
+    spread = np.exp(y[..., lay.slices["log_slope_spread"]])
+    x[..., lay.slices["log_slope_z"]] = (y[..., lay.slices["log_slope_z"]] - mean) / spread
+    return x
+
+
+def expand(lay: Layout, d: ModelData, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Draws of ``y`` (shape ``(..., ndim)``) as the model's free variables, by trace name."""
+    x = to_model(lay, y)
     out: dict[str, np.ndarray] = {}
     for name, part in lay.slices.items():
         value = x[..., part]
@@ -158,14 +179,19 @@ def expand(lay: Layout, d: ModelData, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def logp_and_grad(lay: Layout):
-    """``f(x) -> (log density, gradient)``: the compiled kernel bound to ``lay``'s data."""
+def logp_and_grad(lay: Layout, sampler: bool = False):
+    """``f(x) -> (log density, gradient)``: the compiled kernel bound to ``lay``'s data.
+
+    ``sampler``: in the sampler's coordinates (with the log-Jacobian of
+    :func:`to_model`), else in the model's.
+    """
     ints, floats, bounds = lay.data()
+    kernel = _sampler_logp_grad if sampler else _logp_grad
 
     def f(x: np.ndarray) -> tuple[float, np.ndarray]:
         grad = np.empty(lay.ndim)
-        return _logp_grad(np.ascontiguousarray(x, dtype=np.float64), grad, ints, floats,
-                          bounds), grad  # fmt: skip
+        return kernel(np.ascontiguousarray(x, dtype=np.float64), grad, ints, floats,
+                      bounds), grad  # fmt: skip
 
     return f
 
@@ -221,6 +247,7 @@ def _logp_grad(x, grad, ints, floats, bounds):
     log_lr = _segment(floats, floats_at, 13)
     outcomes = _segment(floats, floats_at, 14)
     n_analysts, at_oz, at_lz, at_eps = sizes[0], sizes[1], sizes[2], sizes[3]
+    # sizes[9], centred slopes, is _sampler_logp_grad's
     at_free, nq, nd, at_rel, at_cod = sizes[4], sizes[5], sizes[6], sizes[7], sizes[8]
     cod_mu, cod_sd = coding[0], coding[1]
     B = loadings.reshape((nq, nd))
@@ -414,6 +441,34 @@ def _logp_grad(x, grad, ints, floats, bounds):
     return lp
 
 
+@_jit
+def _sampler_logp_grad(y, grad, ints, floats, bounds):
+    """:func:`_logp_grad` in the sampler's coordinates (centred log-slopes, if so laid out).
+
+    With ``c_a = mean + spread * z_a`` sampled in place of ``z_a``, the density
+    gains the log-Jacobian ``-n_analysts * log(spread)``; the gradient follows
+    by the chain rule.
+    """
+    team = _segment(ints, bounds, 0)
+    sizes = _segment(ints, bounds, 1)
+    n, at_lz = sizes[0], sizes[2]
+    if sizes[9] == 0 or n == 0:
+        return _logp_grad(y, grad, ints, floats, bounds)
+    j_mean, j_spread = team[2], team[3]
+    spread = np.exp(y[j_spread])
+    x = y.copy()
+    for a in range(n):
+        x[at_lz + a] = (y[at_lz + a] - y[j_mean]) / spread
+    lp = _logp_grad(x, grad, ints, floats, bounds)
+    for a in range(n):
+        g_z = grad[at_lz + a]
+        grad[at_lz + a] = g_z / spread
+        grad[j_mean] -= g_z / spread
+        grad[j_spread] -= g_z * x[at_lz + a]  # d z / d log(spread) = -z
+    grad[j_spread] -= n
+    return lp - n * y[j_spread]
+
+
 # --- C callbacks for nutpie: it calls them from its own threads, with no Python in between
 
 
@@ -455,7 +510,7 @@ def c_logp(dim, x_, grad_, logp_, user_data):
     ints, floats, bounds, _ = _blocks(user_data)
     x = numba.carray(x_, dim)
     grad = numba.carray(grad_, dim)
-    lp = _logp_grad(x, grad, ints, floats, bounds)
+    lp = _sampler_logp_grad(x, grad, ints, floats, bounds)
     logp_[0] = lp
     for i in range(dim):
         if not np.isfinite(grad[i]):

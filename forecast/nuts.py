@@ -25,6 +25,7 @@ from forecast.model import ModelData
 Progress = Callable[[int, int, str], None]
 NUTS_STATS = ("diverging", "n_steps", "tree_depth")
 POLL_SECONDS = 0.25
+CENTRED_SLOPES = False
 
 
 class Unavailable(Exception):
@@ -72,7 +73,7 @@ def _nutpie(sub: ModelData, settings, progress: Progress | None, cores: int):
 
         from forecast import density  # compiles the kernel on first use, then loads it
 
-        lay = density.layout(sub)
+        lay = density.layout(sub, centred=CENTRED_SLOPES)
         counter = np.zeros(1, dtype=np.int64)
         model = _compiled(lay, counter, settings.seed)
     except (ImportError, AttributeError, TypeError) as exc:

@@ -172,3 +172,25 @@ def test_without_nutpie_pymc_samples_and_its_draws_are_stored_apart(tmp_path, mo
     assert set(slow) == set(fast) and slow["coding"].shape == fast["coding"].shape
     assert not np.array_equal(slow["coding"], fast["coding"])
     assert stats["diverging"].shape == (2, 60)
+
+
+def test_centred_slopes_are_the_same_posterior_in_other_coordinates():
+    """Density in sampler coordinates = model density at to_model(y) + log-Jacobian."""
+    sub = resolved_part()
+    lay = density.layout(sub, centred=True)
+    model_f = density.logp_and_grad(lay)
+    sampler_f = density.logp_and_grad(lay, sampler=True)
+    rng = np.random.default_rng(5)
+    n = len(sub.analysts)
+    for _ in range(4):
+        y = rng.normal(size=lay.ndim)
+        x = density.to_model(lay, y)
+        spread = np.exp(y[lay.slices["log_slope_spread"]][0])
+        np.testing.assert_allclose(
+            x[lay.slices["log_slope_z"]],
+            (y[lay.slices["log_slope_z"]] - y[lay.slices["log_slope_mean"]][0]) / spread,
+        )
+        assert sampler_f(y)[0] == pytest.approx(model_f(x)[0] - n * np.log(spread), abs=1e-9)
+        v, h = rng.normal(size=lay.ndim), 1e-5
+        slope = (sampler_f(y + h * v)[0] - sampler_f(y - h * v)[0]) / (2 * h)
+        assert slope == pytest.approx(float(sampler_f(y)[1] @ v), rel=1e-6, abs=1e-8)
