@@ -7,7 +7,7 @@ Sizes: ``shipped`` (the repository's workspace), ``100`` (100 questions,
 two written by ``benchmarks/generate.py`` (10 % resolved). For each, as
 separate processes in a temporary copy:
 
-- cold run: ``forecast run`` with an empty PyTensor compile cache and nothing stored;
+- cold run: ``forecast run`` with empty PyTensor and numba compile caches and nothing stored;
 - warm run: ``forecast run`` again, compile cache filled, stored runs removed;
 - first report: ``forecast report`` on the stored run;
 - report after an evidence change: one evidence row appended on an open question;
@@ -115,8 +115,9 @@ def run_size(size: str, tmp: Path, base_env: dict, cold: bool, limit: float) -> 
     ws = workspace(size, tmp)
     # cold: a compile cache of its own, empty; --quick: the user's, already warm
     env = dict(base_env)
-    if cold:
+    if cold:  # PyTensor's compiled graphs and numba's compiled kernel (the NUTS density)
         env["PYTENSOR_FLAGS"] = f"base_compiledir={tmp / f'pytensor-{size}'}"
+        env["NUMBA_CACHE_DIR"] = str(tmp / f"numba-{size}")
     forecast = [sys.executable, "-m", "forecast"]
     row: dict = {}
     peaks = []

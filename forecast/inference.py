@@ -8,8 +8,6 @@ quantities it reports and of the variables NUTS sampled.
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,11 +58,6 @@ class Diagnostics:
             min_ess_tail=float(data["min_ess_tail"]),
             problems=tuple(data.get("problems", ())),
         )
-
-
-def _quiet_pymc() -> None:
-    for name in ("pymc", "pymc.sampling", "pymc.stats", "pytensor"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def sample(
@@ -201,9 +194,6 @@ def _inference_data(data, values: dict, stats: dict, nuts_vars: list[str]) -> Tr
     return Trace(groups)
 
 
-NUTS_STATS = ("diverging", "n_steps", "tree_depth")
-
-
 def _connected_draws(
     sub,
     settings: Settings,
@@ -212,72 +202,39 @@ def _connected_draws(
     store: bool,
     cores: int | None = None,
 ):
-    """NUTS draws of the connected part: ``(free variables, sample stats)``, cached."""
-    from forecast import nuts_cache
+    """NUTS draws of the connected part: ``(free variables, sample stats)``, cached.
+
+    The key names the sampler: nutpie where it runs, else PyMC's NUTS (whose
+    draws differ, so they are stored apart).
+    """
+    from forecast import nuts, nuts_cache
     from forecast.partition import content_key
 
-    sampler = {
+    settings_used = {
         k: getattr(settings, k) for k in ("seed", "draws", "tune", "chains", "target_accept")
     }
-    key = content_key(sub, sampler, nuts_cache.engine_version())
-    if cache_dir is not None:
-        found = nuts_cache.load(cache_dir, key)
-        if found is not None:
-            if progress:
-                progress(1, 1, "NUTS draws of the resolved part reused (unchanged)")
-            return found
-    trace, stats = _nuts(sub, settings, progress, cores)
-    if cache_dir is not None and store:
-        nuts_cache.store(cache_dir, key, trace, stats)
-    return trace, stats
+    for sampler in nuts.samplers():
+        key = content_key(sub, settings_used | {"sampler": sampler}, nuts_cache.engine_version())
+        if cache_dir is not None:
+            found = nuts_cache.load(cache_dir, key)
+            if found is not None:
+                if progress:
+                    progress(1, 1, "NUTS draws of the resolved part reused (unchanged)")
+                return found
+        try:
+            trace, stats = _nuts(sub, settings, progress, cores, sampler)
+        except nuts.Unavailable:
+            continue  # the next sampler: PyMC's, always there
+        if cache_dir is not None and store:
+            nuts_cache.store(cache_dir, key, trace, stats)
+        return trace, stats
+    raise AssertionError("PyMC's sampler is always available")  # pragma: no cover
 
 
-def _nuts(sub, settings: Settings, progress: Progress | None, cores: int | None = None):
-    import warnings
+def _nuts(sub, settings: Settings, progress: Progress | None, cores: int | None, sampler: str):
+    from forecast import nuts
 
-    import pymc as pm
-
-    from forecast.children import sampler_context
-    from forecast.model import build_model
-    from forecast.partition import nuts_var_names
-
-    _quiet_pymc()
-    model = build_model(sub)
-    total = settings.chains * (settings.tune + settings.draws)
-    done = [0]
-
-    def callback(trace, draw):  # called in this process for every draw of every chain
-        done[0] += 1
-        if progress and (done[0] % 50 == 0 or done[0] == total):
-            phase = "warming up" if draw.tuning else "sampling"
-            progress(
-                done[0], total, f"NUTS on the resolved part, {settings.chains} chains: {phase}"
-            )
-
-    if progress:
-        progress(0, total, "compiling the model of the resolved part")
-    names = nuts_var_names(sub)
-    with model, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=cores or min(settings.chains, os.cpu_count() or 1),
-            random_seed=settings.seed,
-            target_accept=settings.target_accept,
-            progressbar=False,
-            compute_convergence_checks=False,
-            callback=callback if progress else None,
-            var_names=names,
-            idata_kwargs={"log_likelihood": False},
-            mp_ctx=sampler_context(),  # chains exit if this process is killed
-        )
-    trace = {n: np.asarray(idata.posterior[n].values) for n in names}
-    stats = {
-        n: np.asarray(idata.sample_stats[n].values) for n in NUTS_STATS if n in idata.sample_stats
-    }
-    return trace, stats
+    return nuts.sample(sub, settings, sampler, progress, cores)
 
 
 def diagnose(idata: Trace, method: str, clusters: list[str] | None = None) -> Diagnostics:

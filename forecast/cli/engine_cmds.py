@@ -105,7 +105,13 @@ def run(
     strict: StrictOpt = False,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Sample the model and store the run under .forecast/runs/<run-id>/."""
+    """Sample the model and store the run under .forecast/runs/<run-id>/.
+
+    Exact NumPy draws where no outcome informs the model; NUTS (nutpie, on a
+    numba-compiled density; PyMC's sampler where nutpie is missing) on the part
+    resolved questions inform, reused from .forecast/nuts/ while that part is
+    unchanged.
+    """
     from rich.table import Table
 
     from forecast.inference import ensure_run
