@@ -79,13 +79,15 @@ def test_the_estimators_say_what_they_should():
     assert np.isnan(rhat).all() and (bulk == 200).all() and (tail == 200).all()
 
 
-def test_a_forward_run_imports_no_arviz():
+def test_a_forward_run_imports_no_arviz(monkeypatch):
     """Nothing resolved: drawn, checked, stored and tabulated without ArviZ or PyMC."""
     from forecast.inference import sample
     from forecast.posterior import forecast_table
 
+    # out of sys.modules for this test only (monkeypatch puts them back): imported
+    # again in the same process, PyMC would register its rewrites a second time
     for name in [m for m in sys.modules if m.split(".")[0] in ("arviz", "pymc")]:
-        sys.modules.pop(name)
+        monkeypatch.delitem(sys.modules, name)
     ws = workspace(
         [question("a"), question("b")],
         statements=[interval("x", "a", 0.6, 0.4, 0.8), interval("x", "b", 0.3, 0.1, 0.5)],
