@@ -91,17 +91,32 @@ def _split(x: np.ndarray) -> np.ndarray:
 
 def _ranks(x: np.ndarray) -> np.ndarray:
     """Ranks 1..N of each row's values, ties given their average rank."""
-    order = np.argsort(x, axis=1, kind="stable")
+    order = np.argsort(x, axis=1)
     values = np.take_along_axis(x, order, axis=1)
-    n = x.shape[1]
-    pos = np.broadcast_to(np.arange(n), x.shape)
     new = np.ones(x.shape, dtype=bool)
     new[:, 1:] = values[:, 1:] != values[:, :-1]
+    ranks = np.empty(x.shape)
+    n = x.shape[1]
+    plain = new.all(axis=1)  # no ties (nearly every row of float draws): rank = place in order
+    if plain.any():
+        inverse = np.empty((int(plain.sum()), n))
+        np.put_along_axis(inverse, order[plain], np.arange(1.0, n + 1.0)[None, :], axis=1)
+        ranks[plain] = inverse
+    if not plain.all():
+        tied = ~plain
+        ranks[tied] = _tied_ranks(order[tied], new[tied])
+    return ranks
+
+
+def _tied_ranks(order: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Average ranks from each row's sort ``order`` and where a new value starts in it."""
+    n = order.shape[1]
+    pos = np.broadcast_to(np.arange(n), order.shape)
     first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    end = np.ones(x.shape, dtype=bool)
+    end = np.ones(order.shape, dtype=bool)
     end[:, :-1] = new[:, 1:]
     last = np.minimum.accumulate(np.where(end, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty(x.shape)
+    ranks = np.empty(order.shape)
     np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
     return ranks
 
