@@ -9,8 +9,8 @@ reason. Beside the model's forecast and pooled prior, the same questions are
 scored for each analyst's own stated prior and for three simple pools of
 them: the mean, the median and the extremized mean.
 
-The scores themselves come from ``scoringrules`` (Brier score ``(p - y)^2``
-and log score ``-ln p(y)``, natural log; both lower is better). The
+The scores are the Brier score ``(p - y)^2`` and the log score ``-ln p(y)``
+(natural log), both lower is better, in NumPy. The
 reliability diagram and the decomposition follow CORP (Dimitriadis, Gneiting
 and Jordan 2021): the recalibrated forecast is the isotonic regression of
 the outcomes on the forecasts (pool-adjacent-violators, ``scipy``), and
@@ -64,20 +64,14 @@ METHOD_NAMES = {
 
 def brier(p: Sequence[float] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.ndarray:
     """Brier score of each forecast ``p`` of a yes (``y`` = 1) or no (0): (p - y)^2."""
-    if np.size(p) == 0:  # nothing to score: scoringrules compiles (seconds) when imported
-        return np.zeros(0)
-    import scoringrules as sr
-
-    return np.asarray(sr.brier_score(np.asarray(y, float), np.asarray(p, float)), dtype=float)
+    return (np.asarray(p, dtype=float) - np.asarray(y, dtype=float)) ** 2
 
 
 def log_score(p: Sequence[float] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Log score of each forecast: -ln(p) for a yes, -ln(1 - p) for a no."""
-    if np.size(p) == 0:
-        return np.zeros(0)
-    import scoringrules as sr
-
-    return np.asarray(sr.log_score(np.asarray(y, float), np.asarray(p, float)), dtype=float)
+    """Log score of each forecast: -ln(p) for a yes, -ln(1 - p) for a no (inf at a certain miss)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(np.asarray(y, dtype=float) == 1.0, -np.log(p), -np.log1p(-p))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

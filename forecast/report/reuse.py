@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 KEY_FORMAT = 1
 # Libraries whose version can change a report's bytes: its numbers, plots, PNG, CSV and HTML.
 LIBRARIES = (
-    "numpy", "pandas", "scipy", "xarray", "h5netcdf", "arviz", "scoringrules", "matplotlib",
+    "numpy", "pandas", "scipy", "xarray", "h5netcdf", "arviz", "matplotlib",
     "pillow", "jinja2", "markupsafe",
 )  # fmt: skip
 
