@@ -42,9 +42,17 @@ def test_sampler_processes_exit_when_the_main_process_is_killed(tmp_path):
     files = dict(MINIMAL_FILES)  # statements pooled hierarchically: NUTS, 2 chains
     files["forecast.toml"] = files["forecast.toml"].replace('"direct"', '"hierarchical"')
     ws = write_workspace(tmp_path / "ws", files)
+    # nutpie samples in threads of the process itself, which die with it; PyMC's
+    # sampler, used where nutpie cannot be imported, runs its chains as child
+    # processes: a nutpie that fails to import makes the run take that path
+    shadow = tmp_path / "shadow" / "nutpie"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("nutpie hidden by the test")\n')
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(shadow.parent), str(REPO), os.environ.get("PYTHONPATH", "")]
+        ),
     }
     main = subprocess.Popen(
         [sys.executable, "-m", "forecast", "run", str(ws), "--draws", "1000000", "--chains", "2"],
