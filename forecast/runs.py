@@ -69,15 +69,8 @@ class Run:
         """The stored trace as an ``arviz.InferenceData`` (ArviZ imported to make it)."""
         from forecast import trace
 
-        if "trace" in self.__dict__:  # sampled by this process: already in memory
-            held = self.__dict__["trace"]
-            return held.to_arviz() if isinstance(held, trace.Trace) else held
-        try:
-            return trace.read(self.path / "trace.nc")
-        except Exception as exc:  # a damaged trace file: say which, don't crash
-            raise RunError(
-                f"{self.path / 'trace.nc'}: cannot read the stored trace ({exc})"
-            ) from None
+        held = self.trace  # in memory, or read from trace.nc (a RunError when damaged)
+        return held.to_arviz() if isinstance(held, trace.Trace) else held
 
     @property
     def diagnostics(self) -> Diagnostics:
