@@ -13,6 +13,7 @@ random points, under both poolings.
 
 :func:`layout` places each free variable in ``x`` and gathers the arrays the
 kernel reads; :func:`expand` maps draws of ``x`` to the model's variables.
+nutpie reaches the kernel through the C callbacks of ``forecast.density_c``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
 
 from forecast.codebook import DEFAULT_PRIOR_SD
 from forecast.forward import TEAM, _direct_sd, free_entities, pooled
@@ -467,68 +466,3 @@ def _sampler_logp_grad(y, grad, ints, floats, bounds):
         grad[j_spread] -= g_z * x[at_lz + a]  # d z / d log(spread) = -z
     grad[j_spread] -= n
     return lp - n * y[j_spread]
-
-
-# --- C callbacks for nutpie: it calls them from its own threads, with no Python in between
-
-
-@intrinsic
-def _pointer(typingctx, address):
-    """An integer address as a ``void*`` (to view memory the caller owns)."""
-    from numba.core import cgutils
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], cgutils.voidptr_t)
-
-    return types.voidptr(address), codegen
-
-
-@_jit
-def _blocks(user_data):
-    """The packed arrays behind ``user_data`` (see :func:`user_data`), and the draw counter."""
-    u = numba.carray(user_data, 8, np.int64)
-    ints = numba.carray(_pointer(u[0]), u[1], np.int64)
-    floats = numba.carray(_pointer(u[2]), u[3], np.float64)
-    bounds = numba.carray(_pointer(u[4]), u[5], np.int64)
-    counter = numba.carray(_pointer(u[6]), u[7], np.int64)
-    return ints, floats, bounds, counter
-
-
-_C_LOGP = types.int64(
-    types.uint64, types.CPointer(types.double), types.CPointer(types.double),
-    types.CPointer(types.double), types.voidptr,
-)  # fmt: skip
-_C_EXPAND = types.int64(
-    types.uint64, types.uint64, types.CPointer(types.double), types.CPointer(types.double),
-    types.voidptr,
-)  # fmt: skip
-
-
-@numba.cfunc(_C_LOGP, cache=True, nogil=True, error_model="numpy")
-def c_logp(dim, x_, grad_, logp_, user_data):
-    """nutpie's log-density callback: 0, or 3 (gradient) / 4 (density) not finite."""
-    ints, floats, bounds, _ = _blocks(user_data)
-    x = numba.carray(x_, dim)
-    grad = numba.carray(grad_, dim)
-    lp = _sampler_logp_grad(x, grad, ints, floats, bounds)
-    logp_[0] = lp
-    for i in range(dim):
-        if not np.isfinite(grad[i]):
-            return 3
-    return 0 if np.isfinite(lp) else 4
-
-
-@numba.cfunc(_C_EXPAND, cache=True, nogil=True)
-def c_expand(dim, expanded, x_, out_, user_data):
-    """nutpie's draw callback: the draw as it is (transformed later, in bulk); counts draws."""
-    _, _, _, counter = _blocks(user_data)
-    for i in range(dim):
-        out_[i] = x_[i]
-    counter[0] += 1  # read for progress only: a lost update between threads is harmless
-    return 0
-
-
-def user_data(lay: Layout, counter: np.ndarray) -> np.ndarray:
-    """The addresses and sizes the C callbacks read; keep ``lay`` and ``counter`` alive."""
-    arrays = (*lay.data(), counter)
-    return np.array([v for a in arrays for v in (a.ctypes.data, a.size)], dtype=np.int64)

@@ -125,7 +125,7 @@ def _compiled(lay, counter: np.ndarray, seed: int):
     """nutpie's model of the kernel: its C callbacks and where each chain starts."""
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from forecast import density
+    from forecast import density_c
 
     def initial_point(chain_seed) -> np.ndarray:
         # near the prior's centre, jittered as PyMC does; a function of the seeds only
@@ -134,11 +134,11 @@ def _compiled(lay, counter: np.ndarray, seed: int):
 
     return CompiledPyMCModel(
         dims={"x": ("unconstrained_parameter",)},
-        compiled_logp_func=density.c_logp,
-        compiled_expand_func=density.c_expand,
+        compiled_logp_func=density_c.c_logp,
+        compiled_expand_func=density_c.c_expand,
         initial_point_func=initial_point,
         shared_data={"lay": lay, "counter": counter},  # alive while nutpie reads them
-        user_data=density.user_data(lay, counter),
+        user_data=density_c.user_data(lay, counter),
         n_expanded=lay.ndim,
         shape_info=(["x"], [slice(0, lay.ndim)], [(lay.ndim,)]),
         logp_func=None,
